@@ -41,6 +41,9 @@ def pip_download(package: str, version: str, *, sdist: bool = False) -> Path:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
            "--dest", str(dest), f"{package}=={version}"]
     cmd += ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
+    wheelhouse = os.environ.get("AUTOJUDGE_WHEELHOUSE")
+    if wheelhouse:  # an air-gapped machine: a folder of the files, no index at all
+        cmd += ["--no-index", "--find-links", wheelhouse]
     result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if result.returncode != 0:
         tail = result.stderr.strip().splitlines()[-1:] or ["no output"]

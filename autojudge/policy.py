@@ -1,0 +1,67 @@
+"""Load a causal-LM policy and let it answer questions from a chat-templated prompt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autojudge.config import GenerationConfig
+from autojudge.models import resolve
+
+
+@dataclass
+class Policy:
+    model: Any
+    """A transformers causal LM."""
+    tokenizer: Any
+    path: Path
+
+
+def load_policy(name_or_path: str | Path) -> Policy:
+    """A known policy name (fetched on first use) or any local Hugging Face folder."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = resolve(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.padding_side = "left"  # generation appends on the right
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(path)
+    model.eval()
+    return Policy(model, tokenizer, path)
+
+
+def prompt_ids(policy: Policy, questions: Sequence[str], config: GenerationConfig) -> Any:
+    """Left-padded chat prompts for a batch of questions: a BatchEncoding of (B, T) tensors."""
+    texts = []
+    for question in questions:
+        messages = [{"role": "user", "content": question}]
+        if config.system_prompt:
+            messages.insert(0, {"role": "system", "content": config.system_prompt})
+        texts.append(policy.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True))
+    return policy.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+
+
+def answer(policy: Policy, questions: Sequence[str], config: GenerationConfig, *,
+           greedy: bool = True, batch_size: int = 16) -> list[str]:
+    """The policy's answer to each question, in order (a progress bar for long lists)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    answers: list[str] = []
+    sample = not greedy and config.temperature > 0
+    batches = range(0, len(questions), batch_size)
+    for start in tqdm(batches, desc="generating", unit="batch", disable=len(batches) < 2):
+        enc = prompt_ids(policy, questions[start:start + batch_size], config)
+        with torch.no_grad():
+            out = policy.model.generate(
+                **enc, max_new_tokens=config.max_new_tokens, do_sample=sample,
+                temperature=config.temperature if sample else None,
+                top_p=config.top_p if sample else None,
+                pad_token_id=policy.tokenizer.pad_token_id)  # (B, T + new)
+        new = out[:, enc["input_ids"].shape[1]:]  # (B, new)
+        answers += [t.strip() for t in policy.tokenizer.batch_decode(new, skip_special_tokens=True)]
+    return answers
