@@ -17,11 +17,16 @@ CHAT_TEMPLATE = (
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch) -> Path:
-    """Every test gets its own empty $AUTOJUDGE_HOME and never reaches the hub."""
+def isolated_home(request, tmp_path_factory, monkeypatch) -> Path:
+    """Every fast test gets its own empty $AUTOJUDGE_HOME; slow tests share the real cache so
+    that the models are fetched once. Nothing may reach the Hugging Face hub."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    if request.node.get_closest_marker("slow"):
+        from autojudge.cache import home
+
+        return home()
     home = tmp_path_factory.mktemp("autojudge-home")
     monkeypatch.setenv("AUTOJUDGE_HOME", str(home))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home
 
 

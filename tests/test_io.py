@@ -147,3 +147,14 @@ def test_write_jsonl_is_atomic(tmp_path):
         write_jsonl(path, broken())
     assert path.read_text() == '{"a": 1}\n'  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temp file left
+
+
+def test_bundled_samples_read_cleanly():
+    from pathlib import Path
+
+    samples = Path(__file__).parents[1] / "data" / "samples"
+    qa, errors = read_records(samples / "qa.jsonl", require=("question", "reference"))
+    assert len(qa) == 40 and not errors
+    pairs, errors = read_records(samples / "judge_pairs.jsonl")
+    assert len(pairs) == 60 and not errors
+    assert {p.extra["label"] for p in pairs} == {"correct", "incorrect", "abstain"}

