@@ -1,0 +1,1 @@
+"""Supervised judges: comparison, fact-overlap, abstention, ensemble, LLM (issue #3)."""
