@@ -4,4 +4,14 @@ __version__ = "0.1.0"
 
 from autojudge.types import Fact, FactStatus, Judgement, Record, Verdict  # noqa: E402
 
-__all__ = ["Fact", "FactStatus", "Judgement", "Record", "Verdict", "__version__"]
+
+
+def load_judge(spec: str = "default"):
+    """`default` (trained on first use), a saved judge folder, or `kind[:argument]`; see
+    `autojudge.judges.base.load_judge`."""
+    from autojudge.judges.base import load_judge as _load
+
+    return _load(spec)
+
+
+__all__ = ["Fact", "FactStatus", "Judgement", "Record", "Verdict", "__version__", "load_judge"]

@@ -85,6 +85,28 @@ class PPOConfig:
 
 
 @dataclass
+class JudgeConfig:
+    train_pairs: int = 24_000
+    """Judge pairs (sampled from the train split) the comparison judge is fine-tuned on."""
+    nli_pairs: int = 16_000
+    """Entailment pairs the fact-overlap judge is fine-tuned on (half VitaminC, half QA)."""
+    calibration_pairs: int = 4_000
+    """Validation pairs the ensemble's calibration is fitted on."""
+    eval_pairs: int = 6_000
+    """Test pairs the model card's metrics are measured on (0: the whole test split)."""
+    epochs: int = 1
+    """Passes over the training pairs."""
+    lr: float = 5e-5
+    """Peak learning rate (linear warm-up and decay)."""
+    batch_size: int = 32
+    """Training batch size."""
+    max_length: int = 128
+    """Tokens per (question + reference, answer) pair; longer pairs are truncated."""
+    quantize: bool = True
+    """int8 dynamic quantisation of the judges' linear layers at inference (CPU)."""
+
+
+@dataclass
 class Config:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     """Which models to use."""
@@ -92,6 +114,8 @@ class Config:
     """How data splits are built."""
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     """How the policy writes answers."""
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    """How the default judge is trained."""
     reward: RewardConfig = field(default_factory=RewardConfig)
     """Shaped reward for correct / abstain / incorrect."""
     ppo: PPOConfig = field(default_factory=PPOConfig)

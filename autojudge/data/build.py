@@ -18,11 +18,11 @@ from typing import Any
 from autojudge import __version__
 from autojudge.cache import atomic_dir, home, pip_download, say
 from autojudge.config import DataConfig
-from autojudge.data import phrasings, sources
+from autojudge.data import phrasings, sources, variants
 from autojudge.data.sources import NLIItem, QAItem, normalize
 from autojudge.io import write_jsonl
 
-FORMAT = 1
+FORMAT = 2
 SPLITS = ("train", "val", "test")
 KINDS = ("qa", "judge", "nli")
 LICENCES = {
@@ -128,6 +128,23 @@ def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.R
     if rng.random() < abstain_rate:
         pool = phrasings.train_abstentions() if split == "train" else phrasings.heldout_abstentions()
         yield rng.choice(pool), golds, "abstain", "abstention"
+    yield from _harder_variants(golds, wrong, rng)
+
+
+def _harder_variants(golds: list[str], wrong: str | None,
+                     rng: random.Random) -> Iterable[tuple[str, list[str], str, str]]:
+    """Hedged answers, lists of guesses and number formats, each for a share of questions."""
+    if rng.random() < 0.15:
+        yield variants.hedged(golds[0], rng), golds, "correct", "hedged_correct"
+    if wrong is not None and rng.random() < 0.15:
+        yield variants.hedged(wrong, rng), golds, "incorrect", "hedged_wrong"
+    guesses = variants.list_of_guesses(golds[0], [wrong] if wrong else [], rng)
+    if guesses is not None and rng.random() < 0.15:
+        yield guesses, golds, "incorrect", "list_of_guesses"
+    numbers = variants.number_variant(golds[0], rng)
+    if numbers is not None:
+        yield numbers[0], golds, "correct", "number_format"
+        yield numbers[1], golds, "incorrect", "number_neighbour"
 
 
 def _shares_word(text: str, others: list[str]) -> bool:

@@ -1,0 +1,85 @@
+"""Abstention detection: refusals and "I don't know" in many phrasings, also inside longer text.
+
+A hedge that still commits to an answer ("I'm not sure, but I think it's Paris") is not an
+abstention: the answer is then judged on what it commits to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autojudge.types import Record
+
+_NEG = r"(?:do not|don't|dont|did not|didn't|cannot|can't|can not|could not|couldn't|am not|" \
+       r"'m not|are not|is not|isn't|have no|has no|lack|won't|will not|unable to|not able to)"
+
+CUES = [re.compile(p, re.IGNORECASE) for p in (
+    rf"\bI(?:'m|\s+am)?\s*(?:\w+ly\s+)?{_NEG}\s*(?:\w+\s+){{0,3}}(?:know|sure|certain|aware|recall|remember|say|tell|"
+    r"answer|help|determine|find|provide|verify|confirm|access|idea|clue|information|knowledge|"
+    r"data|details|records?)\b",
+    r"\bno (?:idea|clue|information|knowledge|data|record)\b",
+    r"\b(?:not sure|unsure|uncertain|not certain)\b",
+    r"\bunknown to me\b",
+    r"\b(?:beyond|outside) (?:my|what I) (?:knowledge|know)",
+    r"\bmy knowledge (?:doesn't|does not|do not) (?:cover|include|extend)",
+    r"\bnot (?:in a position to|something I know)\b",
+    r"\b(?:rather not|won't|will not|refuse to) (?:guess|answer|speculate)\b",
+    r"\bI (?:abstain|pass)\b",
+    r"\bcan(?:'t|not) (?:be )?(?:answered|determined)\b",
+    r"\bI (?:apologi[sz]e|'m sorry|am sorry),? but I\b",
+)]
+"""Phrases that, on their own, mean the writer is not giving an answer."""
+
+COMMITMENT = re.compile(
+    r"\b(?:but|however|though|although|yet)\b[^.?!]*?\b(?:I think|I believe|I'd say|I would say|"
+    r"I guess|probably|likely|perhaps|maybe|possibly|might be|could be|my (?:best )?guess|"
+    r"it(?:'s| is| was)|the answer is|I'm fairly|I am fairly)\b"
+    r"|\bmy (?:best )?guess (?:is|would be)\b|\bif I (?:remember|recall) (?:correctly|right)\b"
+    r"|^\s*(?:possibly|probably|perhaps|maybe|it might be|it could be)\b",
+    re.IGNORECASE,
+)
+"""After an abstention cue, these mean the writer commits to an answer after all."""
+
+
+@dataclass(frozen=True)
+class AbstentionFinding:
+    abstains: bool
+    cue: str | None
+    """The phrase that signalled abstention (None if there was none)."""
+    hedged: bool
+    """A cue was found but the text commits to an answer anyway."""
+
+
+def find_abstention(answer: str) -> AbstentionFinding:
+    """Whether `answer` abstains, and why."""
+    text = " ".join(answer.replace("’", "'").split())
+    committed = bool(COMMITMENT.search(text))
+    for cue in CUES:
+        match = cue.search(text)
+        if match:
+            return AbstentionFinding(not committed, match.group(0), committed)
+    return AbstentionFinding(False, None, committed)
+
+
+class AbstentionJudge:
+    """Rules only: abstain or not. As a standalone judge it cannot tell correct from incorrect,
+    so a non-abstention gets p_correct = p_incorrect."""
+
+    name = "abstention"
+
+    def __init__(self, confidence: float = 0.98) -> None:
+        self.confidence = confidence
+
+    def p_abstain(self, answers: Sequence[str]) -> list[float]:
+        return [self.confidence if find_abstention(a).abstains else 1.0 - self.confidence
+                for a in answers]
+
+    def judge(self, items: Sequence[Record]) -> list:
+        from autojudge.judges.base import from_probs
+
+        out = []
+        for p in self.p_abstain([item.answer or "" for item in items]):
+            out.append(from_probs((1 - p) / 2, (1 - p) / 2, p, self.name))
+        return out

@@ -1,0 +1,52 @@
+"""The Judge protocol, the registry of judge kinds, and `load_judge`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from autojudge.registry import Registry
+from autojudge.types import Fact, Judgement, Record, Verdict
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Anything that turns a batch of records into one Judgement per record, in order."""
+
+    name: str
+
+    def judge(self, items: Sequence[Record]) -> list[Judgement]: ...
+
+
+class JudgeError(ValueError):
+    """A judge that cannot be loaded (not a saved judge, unknown kind)."""
+
+
+JudgeFactory = Callable[[str], Judge]
+"""Builds a judge from the part of the spec after `kind:` (empty for plain names)."""
+
+JUDGES: Registry[JudgeFactory] = Registry("judge")
+
+
+def load_judge(spec: str = "default") -> Judge:
+    """`default` (trained on first use), a saved judge folder, or `kind[:argument]`.
+
+    Examples: `default`, `./my-judge`, `abstention`, `token-f1`, `llm:gpt-4o-mini`.
+    """
+    from pathlib import Path
+
+    import autojudge.judges.registered  # noqa: F401  (fills JUDGES)
+
+    if Path(spec).expanduser().is_dir():
+        return JUDGES.get("folder")(str(Path(spec).expanduser()))
+    kind, _, argument = spec.partition(":")
+    return JUDGES.get(kind)(argument)
+
+
+def from_probs(p_correct: float, p_incorrect: float, p_abstain: float, judge: str,
+               facts: tuple[Fact, ...] = (), error: str | None = None) -> Judgement:
+    """A Judgement whose verdict is the most probable class (probabilities renormalised)."""
+    total = p_correct + p_incorrect + p_abstain
+    probs = (p_correct / total, p_incorrect / total, p_abstain / total)
+    verdict = (Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN)[probs.index(max(probs))]
+    return Judgement(verdict, *probs, judge=judge, facts=facts, error=error)

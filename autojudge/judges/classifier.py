@@ -1,0 +1,102 @@
+"""A cross-encoder over text pairs: the model under the comparison and fact-overlap judges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+class PairClassifier:
+    """An encoder with a classification head over (text_a, text_b), fast batched inference.
+
+    Speed comes from sorting by length (little padding), inference mode, and optional int8
+    dynamic quantisation of the linear layers on CPU.
+    """
+
+    def __init__(self, model, tokenizer, labels: Sequence[str], max_length: int = 128) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.labels = tuple(labels)
+        self.max_length = max_length
+        self._fast = None
+
+    @classmethod
+    def from_encoder(cls, encoder: str | Path, labels: Sequence[str],
+                     max_length: int = 128) -> PairClassifier:
+        """A fresh head on a base encoder (a known name or a folder)."""
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging
+
+        from autojudge.models import resolve
+
+        path = resolve(encoder)
+        verbosity = logging.get_verbosity()
+        logging.set_verbosity_error()  # the "newly initialised head" report is expected here
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                label2id={label: i for i, label in enumerate(labels)})
+        finally:
+            logging.set_verbosity(verbosity)
+        return cls(model, AutoTokenizer.from_pretrained(path), labels, max_length)
+
+    @classmethod
+    def load(cls, path: str | Path, max_length: int = 128) -> PairClassifier:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        model = AutoModelForSequenceClassification.from_pretrained(path)
+        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        return cls(model, AutoTokenizer.from_pretrained(path), labels, max_length)
+
+    def save(self, path: str | Path) -> None:
+        self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+
+    def encode(self, texts_a: Sequence[str], texts_b: Sequence[str]):
+        return self.tokenizer(list(texts_a), list(texts_b), truncation=True,
+                              max_length=self.max_length, padding=True, return_tensors="pt")
+
+    def logits(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int = 64,
+               quantize: bool = False, progress: bool = False) -> np.ndarray:
+        """Raw class scores, (N, C), in input order."""
+        import torch
+        from tqdm.auto import tqdm
+
+        if not texts_a:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        model = self._quantized() if quantize else self.model
+        model.eval()
+        lengths = [len(a) + len(b) for a, b in zip(texts_a, texts_b, strict=True)]
+        order = np.argsort(lengths, kind="stable")
+        out = np.zeros((len(order), len(self.labels)), dtype=np.float32)
+        starts = range(0, len(order), batch_size)
+        with torch.inference_mode():
+            for start in tqdm(starts, desc="judging", unit="batch", disable=not progress):
+                idx = order[start:start + batch_size]
+                enc = self.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx])
+                out[idx] = model(**enc).logits.float().numpy()  # (B, C)
+        return out
+
+    def _quantized(self):
+        """int8 dynamic quantisation of the Linear layers (CPU), made once."""
+        if self._fast is None:
+            import copy
+
+            import torch
+
+            self._fast = torch.ao.quantization.quantize_dynamic(
+                copy.deepcopy(self.model).eval(), {torch.nn.Linear}, dtype=torch.qint8)
+        return self._fast
+
+    def invalidate(self) -> None:
+        """Forget the quantised copy after the weights change."""
+        self._fast = None
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)

@@ -1,0 +1,86 @@
+"""Fact-overlap judge: split an answer into atomic claims and check each against the reference."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from autojudge.judges.classifier import PairClassifier, softmax
+from autojudge.types import Fact, FactStatus, Record
+
+LABELS = ("supported", "contradicted", "unsupported")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
+_CLAUSE = re.compile(r"\s*;\s*|,\s+(?=(?:and|but|while|whereas|which|who|where|although)\b)"
+                     r"|\s+(?=(?:but|whereas)\b)")
+_LEAD = re.compile(r"^(?:and|but|while|whereas|which|who|where|although)\s+", re.IGNORECASE)
+
+
+def split_claims(answer: str) -> list[str]:
+    """Sentences, then clauses at `;` and at conjunctions / relative pronouns after a comma."""
+    claims = []
+    for sentence in _SENTENCE.split(" ".join(answer.split())):
+        for clause in _CLAUSE.split(sentence):
+            clause = _LEAD.sub("", clause.strip(" ,;")).strip()
+            if clause and re.search(r"\w", clause):
+                claims.append(clause)
+    return claims
+
+
+def premise(record: Record) -> str:
+    return f"Question: {record.question}\nCorrect answer: {' | '.join(record.reference)}"
+
+
+def hypothesis(claim: str) -> str:
+    """Short claims ("Paris") become a statement so that entailment makes sense."""
+    return claim if len(claim.split()) >= 4 else f"The answer is {claim}."
+
+
+class FactJudge:
+    """Checks each claim of an answer with an entailment cross-encoder (NLI classes LABELS)."""
+
+    name = "facts"
+
+    def __init__(self, classifier: PairClassifier, quantize: bool = True,
+                 batch_size: int = 64) -> None:
+        self.classifier = classifier
+        self.quantize = quantize
+        self.batch_size = batch_size
+
+    def facts(self, items: Sequence[Record], min_claims: int = 1) -> list[tuple[Fact, ...]]:
+        """The claims of each answer with their status; () for answers under `min_claims`."""
+        claims = [split_claims(r.answer or "") for r in items]
+        claims = [c if len(c) >= min_claims else [] for c in claims]
+        texts_a = [premise(r) for r, cs in zip(items, claims, strict=True) for _ in cs]
+        texts_b = [hypothesis(c) for cs in claims for c in cs]
+        probs = softmax(self.classifier.logits(texts_a, texts_b, batch_size=self.batch_size,
+                                               quantize=self.quantize))  # (total claims, 3)
+        out, k = [], 0
+        for cs in claims:
+            found = []
+            for claim in cs:
+                best = int(np.argmax(probs[k]))
+                found.append(Fact(claim, FactStatus(LABELS[best]), float(probs[k][best])))
+                k += 1
+            out.append(tuple(found))
+        return out
+
+    def judge(self, items: Sequence[Record]) -> list:
+        """Correct iff every claim is supported: p_correct is the least-supported claim's P."""
+        from autojudge.judges.base import from_probs
+
+        out = []
+        for facts in self.facts(items):
+            supported = [f.probability if f.status is FactStatus.SUPPORTED else 1 - f.probability
+                         for f in facts] or [0.0]
+            p = min(supported)
+            out.append(from_probs(p, 1 - p, 0.0, judge=self.name, facts=facts))
+        return out
+
+
+def fact_precision(facts: Sequence[Fact]) -> float | None:
+    """Share of supported claims; None when there are none."""
+    if not facts:
+        return None
+    return sum(f.status is FactStatus.SUPPORTED for f in facts) / len(facts)

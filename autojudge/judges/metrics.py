@@ -1,0 +1,62 @@
+"""Judge quality: accuracy, macro-F1, per-class precision/recall, AUROC, ECE, confusion matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+CLASSES = ("correct", "incorrect", "abstain")
+
+
+def expected_calibration_error(p: np.ndarray, hit: np.ndarray, bins: int = 15) -> float:
+    """Σ_b |B|/N · |mean(hit in B) − mean(p in B)| over equal-width bins of p."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.mean() * abs(hit[mask].mean() - p[mask].mean())
+    return float(total)
+
+
+def reliability(p: np.ndarray, hit: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Per bin: mean predicted probability, observed frequency, count (for the plot)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    return [{"p_mean": float(p[which == b].mean()), "observed": float(hit[which == b].mean()),
+             "count": int((which == b).sum())} for b in range(bins) if (which == b).any()]
+
+
+def judge_metrics(labels: Sequence[int], probs: np.ndarray) -> dict[str, Any]:
+    """Every figure `autojudge judge eval` reports; `probs` is (N, 3) in CLASSES order."""
+    from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score,
+                                 precision_recall_fscore_support, roc_auc_score)
+
+    y = np.asarray(labels)
+    pred = probs.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, pred, labels=[0, 1, 2], zero_division=0)
+    per_class = {}
+    for k, name in enumerate(CLASSES):
+        positives = y == k
+        auroc = (float(roc_auc_score(positives, probs[:, k]))
+                 if 0 < positives.sum() < len(y) else None)
+        per_class[name] = {"precision": float(precision[k]), "recall": float(recall[k]),
+                           "f1": float(f1[k]), "support": int(support[k]), "auroc": auroc}
+    answered = y != 2  # correct vs incorrect, among items that are not abstentions
+    auroc_ci = (float(roc_auc_score(y[answered] == 0, probs[answered, 0]))
+                if len(set(y[answered])) == 2 else None)
+    hit = (y == 0).astype(float)
+    return {
+        "n": int(len(y)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "macro_f1": float(f1_score(y, pred, labels=[0, 1, 2], average="macro", zero_division=0)),
+        "auroc_correct_vs_incorrect": auroc_ci,
+        "ece_p_correct": expected_calibration_error(probs[:, 0], hit),
+        "per_class": per_class,
+        "confusion": confusion_matrix(y, pred, labels=[0, 1, 2]).tolist(),
+        "reliability": reliability(probs[:, 0], hit),
+    }

@@ -1,0 +1,46 @@
+"""The judge kinds `load_judge` knows, registered on first use (no side effects on import of
+autojudge itself)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autojudge.judges.abstention import AbstentionJudge
+from autojudge.judges.base import JUDGES, JudgeError
+
+
+def _folder(path: str):
+    import json
+
+    from autojudge.judges.ensemble import EnsembleJudge
+
+    folder = Path(path)
+    meta = folder / "judge.json"
+    if not meta.is_file():
+        raise JudgeError(f"{folder} is not a saved judge (no judge.json); train one with "
+                                "`autojudge judge train`.")
+    kind = json.loads(meta.read_text()).get("kind")
+    if kind != "ensemble":
+        raise JudgeError(f"{meta}: unknown judge kind {kind!r}")
+    return EnsembleJudge.load(folder)
+
+
+def _default(_: str):
+    """The default judge, trained on first use (saying so, with progress)."""
+    from autojudge.cache import say
+    from autojudge.config import load_config
+    from autojudge.trainers.judges import default_judge_dir, train_judge
+
+    config = load_config()
+    folder = default_judge_dir(config)
+    if not (folder / "judge.json").is_file():
+        say(f"no default judge yet: training one (once, about 10 minutes on 2 CPU cores) in "
+            f"{folder}")
+        train_judge(config, folder)
+    return _folder(str(folder))
+
+
+if "default" not in JUDGES:
+    JUDGES.add("default", _default)
+    JUDGES.add("folder", _folder)
+    JUDGES.add("abstention", lambda _: AbstentionJudge())

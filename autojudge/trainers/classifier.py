@@ -1,0 +1,62 @@
+"""Fine-tune a PairClassifier with accelerate: the one training loop for judge models."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autojudge.judges.classifier import PairClassifier
+
+
+@dataclass(frozen=True)
+class TrainStats:
+    steps: int
+    examples: int
+    final_loss: float
+    """Mean loss over the last 50 steps."""
+
+
+def fit_pair_classifier(clf: PairClassifier, texts_a: Sequence[str], texts_b: Sequence[str],
+                        labels: Sequence[int], *, lr: float, epochs: int, batch_size: int,
+                        seed: int, desc: str = "training") -> TrainStats:
+    """Cross-entropy fine-tuning with AdamW, linear warm-up and decay, gradient clipping."""
+    import torch
+    from accelerate import Accelerator
+    from tqdm.auto import tqdm
+
+    accelerator = Accelerator()
+    torch.manual_seed(seed)
+    order = list(range(len(labels)))
+    steps_per_epoch = math.ceil(len(order) / batch_size)
+    total = steps_per_epoch * epochs
+    warmup = max(1, total // 16)
+    optimizer = torch.optim.AdamW(clf.model.parameters(), lr=lr, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup))))
+    model, optimizer, schedule = accelerator.prepare(clf.model, optimizer, schedule)
+    model.train()
+    losses: list[float] = []
+    bar = tqdm(total=total, desc=desc, unit="step", disable=not accelerator.is_main_process)
+    for epoch in range(epochs):
+        random.Random(seed + epoch).shuffle(order)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            enc = clf.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx])
+            enc = {k: v.to(accelerator.device) for k, v in enc.items()}
+            target = torch.tensor([labels[i] for i in idx], device=accelerator.device)  # (B,)
+            loss = torch.nn.functional.cross_entropy(model(**enc).logits, target)
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            losses.append(loss.item())
+            bar.update(1)
+            bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.3f}")
+    bar.close()
+    clf.model = accelerator.unwrap_model(model).eval()
+    clf.invalidate()
+    tail = losses[-50:]
+    return TrainStats(len(losses), len(labels) * epochs, sum(tail) / max(1, len(tail)))

@@ -1,0 +1,134 @@
+"""Train the default judge: comparison and fact-overlap cross-encoders, then calibrate the ensemble."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autojudge.cache import atomic_dir, home, say
+from autojudge.config import Config, save_config
+from autojudge.data.build import build, split_path
+from autojudge.io import read_records
+from autojudge.judges import comparison, facts
+from autojudge.judges.classifier import PairClassifier
+from autojudge.judges.comparison import ComparisonJudge
+from autojudge.judges.ensemble import EnsembleJudge
+from autojudge.judges.facts import FactJudge
+from autojudge.judges.metrics import judge_metrics
+from autojudge.trainers.classifier import fit_pair_classifier
+from autojudge.types import Record
+
+LABEL_INDEX = {name: i for i, name in enumerate(comparison.LABELS)}
+
+
+def default_judge_dir(config: Config) -> Path:
+    """The default judge's folder; its name changes with anything that changes the judge."""
+    key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder],
+                     sort_keys=True)
+    return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def labelled_pairs(path: Path, n: int, seed: int) -> tuple[list[Record], list[int]]:
+    """Up to n judge pairs (a seeded sample; all when n is 0) and their class indices."""
+    records, errors = read_records(path)
+    if errors:
+        raise ValueError(f"{len(errors)} malformed rows in {path}, first: {errors[0]}")
+    if n and n < len(records):
+        records = random.Random(seed).sample(records, n)
+    return records, [LABEL_INDEX[r.extra["label"]] for r in records]
+
+
+def nli_examples(config: Config, split: str, n: int) -> tuple[list[str], list[str], list[int]]:
+    """Half VitaminC evidence/claim pairs, half QA pairs (correct → supported, incorrect →
+    contradicted) written the way the fact judge will see them."""
+    rng = random.Random(config.data.seed)
+    rows = [json.loads(line) for line in
+            split_path(config.data, "nli", split).read_text(encoding="utf-8").splitlines()]
+    rows = rng.sample(rows, min(n // 2, len(rows)))
+    texts_a = [r["premise"] for r in rows]
+    texts_b = [r["hypothesis"] for r in rows]
+    labels = [facts.LABELS.index(r["label"]) for r in rows]
+    qa, qa_labels = labelled_pairs(split_path(config.data, "judge", split), n, config.data.seed)
+    mapping = {0: 0, 1: 1}  # correct → supported, incorrect → contradicted; abstain skipped
+    kept = [(r, mapping[y]) for r, y in zip(qa, qa_labels, strict=True) if y in mapping]
+    for record, label in kept[: n - len(rows)]:
+        texts_a.append(facts.premise(record))
+        texts_b.append(facts.hypothesis(record.answer or ""))
+        labels.append(label)
+    return texts_a, texts_b, labels
+
+
+def train_judge(config: Config, target: Path | None = None) -> Path:
+    """Train, calibrate, evaluate and save the default judge; returns its folder."""
+    cfg = config.judge
+    target = target or default_judge_dir(config)
+    started = time.monotonic()
+    build(config.data)
+    say("training the comparison judge ...")
+    records, labels = labelled_pairs(split_path(config.data, "judge", "train"), cfg.train_pairs,
+                                     config.data.seed)
+    comp = PairClassifier.from_encoder(config.models.encoder, comparison.LABELS, cfg.max_length)
+    comp_stats = fit_pair_classifier(comp, *comparison.pair_texts(records), labels, lr=cfg.lr,
+                                     epochs=cfg.epochs, batch_size=cfg.batch_size,
+                                     seed=config.data.seed, desc="comparison judge")
+    say("training the fact-overlap judge ...")
+    nli = PairClassifier.from_encoder(config.models.encoder, facts.LABELS, cfg.max_length)
+    texts_a, texts_b, nli_labels = nli_examples(config, "train", cfg.nli_pairs)
+    nli_stats = fit_pair_classifier(nli, texts_a, texts_b, nli_labels, lr=cfg.lr,
+                                    epochs=cfg.epochs, batch_size=cfg.batch_size,
+                                    seed=config.data.seed, desc="fact judge")
+    judge = EnsembleJudge(ComparisonJudge(comp, cfg.quantize), FactJudge(nli, cfg.quantize))
+    say("calibrating the ensemble on the validation split ...")
+    val, val_labels = labelled_pairs(split_path(config.data, "judge", "val"),
+                                     cfg.calibration_pairs, config.data.seed)
+    judge.calibrate(val, val_labels)
+    say("measuring on the test split ...")
+    test, test_labels = labelled_pairs(split_path(config.data, "judge", "test"), cfg.eval_pairs,
+                                       config.data.seed)
+    probs = np.array([[j.p_correct, j.p_incorrect, j.p_abstain] for j in judge.judge(test)])
+    metrics = judge_metrics(test_labels, probs)
+    with atomic_dir(target) as tmp:
+        judge.save(tmp)
+        save_config(config, tmp / "config.yaml")
+        card = {"metrics": metrics, "training": {
+            "comparison": asdict(comp_stats), "facts": asdict(nli_stats),
+            "minutes": round((time.monotonic() - started) / 60, 1)}}
+        (tmp / "metrics.json").write_text(json.dumps(card, indent=2) + "\n")
+        (tmp / "README.md").write_text(model_card(config, card))
+    say(f"judge saved to {target}")
+    return target
+
+
+def model_card(config: Config, card: dict[str, Any]) -> str:
+    m = card["metrics"]
+    rows = "\n".join(f"| {name} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | "
+                     f"{c['auroc'] if c['auroc'] is None else round(c['auroc'], 3)} | "
+                     f"{c['support']} |" for name, c in m["per_class"].items())
+    return f"""# autojudge default judge
+
+Comparison cross-encoder + fact-overlap entailment cross-encoder + abstention rules, combined and
+calibrated on the validation split (see `autojudge/judges/ensemble.py`). Base encoder:
+`{config.models.encoder}`. Trained on {config.judge.train_pairs:,} judge pairs and
+{config.judge.nli_pairs:,} entailment pairs from `autojudge data build` (seed {config.data.seed};
+sources: SQuAD shifts, qa_wikidata, HaluEval QA, VitaminC; split by question).
+
+## Held-out test split ({m['n']:,} pairs)
+
+accuracy {m['accuracy']:.3f} · macro-F1 {m['macro_f1']:.3f} · AUROC correct vs incorrect
+{m['auroc_correct_vs_incorrect']:.3f} · ECE of p_correct {m['ece_p_correct']:.3f}
+
+| class | precision | recall | F1 | AUROC | support |
+|---|---|---|---|---|---|
+{rows}
+
+Confusion (rows true, columns predicted; correct / incorrect / abstain): {m['confusion']}
+
+Training took {card['training']['minutes']} minutes. The resolved config is `config.yaml`.
+"""

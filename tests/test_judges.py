@@ -1,0 +1,124 @@
+"""Judges: abstention rules, claim splitting, calibration math, and every registered judge."""
+
+import numpy as np
+import pytest
+
+from autojudge.data import phrasings, variants
+from autojudge.judges.abstention import find_abstention
+from autojudge.judges.base import JUDGES, JudgeError, load_judge
+from autojudge.judges.ensemble import Combiner
+from autojudge.judges.facts import split_claims
+from autojudge.judges.metrics import expected_calibration_error, judge_metrics
+from autojudge.types import Record, Verdict
+
+
+@pytest.mark.parametrize("text", phrasings.ABSTENTIONS + (
+    "That's a good question. Honestly, I have no idea who won it.",
+    "I'm sorry, but I don't have information about that person.",
+))
+def test_abstentions_are_detected(text):
+    assert find_abstention(text).abstains
+
+
+@pytest.mark.parametrize("text", [h.format(a="Paris") for h in variants.HEDGES] + [
+    "Paris.", "The capital of France is Paris.", "It is not Paris; it is Lyon.",
+    "He was unable to attend the ceremony.", "She did not know him before 1990.",
+    "I think it's Paris.",
+])
+def test_answers_and_committed_hedges_are_not_abstentions(text):
+    assert not find_abstention(text).abstains
+
+
+@pytest.mark.parametrize("text, claims", [
+    ("Paris", ["Paris"]),
+    ("Washington, D.C.", ["Washington, D.C."]),
+    ("Paris, which was founded in 1820.", ["Paris", "was founded in 1820."]),
+    ("The capital is Paris. It lies on the Seine; it has 2 million people.",
+     ["The capital is Paris.", "It lies on the Seine", "it has 2 million people."]),
+    ("He was born in 1950, and he died in 2001.", ["He was born in 1950", "he died in 2001."]),
+])
+def test_split_claims(text, claims):
+    assert split_claims(text) == claims
+
+
+def test_ece_by_hand():
+    # bin of 0.9: observed 1/2 vs 0.9 → 0.4, weight 1/2; bin of 0.1: 0 vs 0.1 → 0.1, weight 1/2
+    p = np.array([0.9, 0.9, 0.1, 0.1])
+    hit = np.array([1.0, 0.0, 0.0, 0.0])
+    assert expected_calibration_error(p, hit) == pytest.approx(0.25)
+
+
+def test_combiner_recovers_a_known_temperature():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 3, size=(4000, 3))
+    true = Combiner(temperature=2.0)
+    labels = np.array([rng.choice(3, p=p) for p in true.probs(z, np.zeros(4000), np.zeros(4000))])
+    fitted = Combiner.fit(z, np.zeros(4000), np.zeros(4000), labels)
+    assert fitted.temperature == pytest.approx(2.0, rel=0.1)
+
+
+def test_combiner_learns_that_the_rule_means_abstain():
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 1, size=(2000, 3))  # uninformative logits
+    rule = (rng.random(2000) < 0.3).astype(float)
+    labels = np.where(rule == 1, 2, rng.integers(0, 2, size=2000))
+    fitted = Combiner.fit(z, np.zeros(2000), rule, labels)
+    assert fitted.w_rule > 3
+    assert fitted.probs(z[:1], np.zeros(1), np.ones(1))[0, 2] > 0.9
+
+
+def test_judge_metrics_on_a_perfect_judge():
+    labels = [0, 1, 2, 0, 1]
+    probs = np.eye(3)[labels] * 0.98 + 0.02 / 3
+    m = judge_metrics(labels, probs)
+    assert m["accuracy"] == 1.0 and m["macro_f1"] == 1.0
+    assert m["auroc_correct_vs_incorrect"] == 1.0
+    assert m["confusion"] == [[2, 0, 0], [0, 2, 0], [0, 0, 1]]
+
+
+ITEMS = [
+    Record("What is the capital of France?", ("Paris",), "Paris."),
+    Record("What is the capital of France?", ("Paris", "City of Paris"), "I don't know."),
+    Record("Who wrote the book?", ("one",), "two, which was born in 1950, and died in 2001."),
+    Record("What year?", ("1950",), ""),
+]
+
+
+@pytest.fixture(params=["abstention", "folder"])
+def any_judge(request, tiny_judge_dir):
+    return load_judge(str(tiny_judge_dir)) if request.param == "folder" else load_judge(
+        request.param)
+
+
+def test_every_registered_judge_conforms(any_judge):
+    names = set(JUDGES.names()) - {"default"}  # default = a trained folder; covered by "folder"
+    assert names == {"abstention", "folder"}, "add new judge kinds to the any_judge fixture"
+    out = any_judge.judge(ITEMS)
+    assert len(out) == len(ITEMS)
+    for j in out:
+        assert abs(j.p_correct + j.p_incorrect + j.p_abstain - 1) < 1e-6
+        assert j.verdict in Verdict and j.judge == any_judge.name
+    assert out[1].verdict is Verdict.ABSTAIN
+    assert any_judge.judge([]) == []
+    assert [j.to_dict() for j in any_judge.judge(ITEMS[::-1])] == [j.to_dict() for j in out[::-1]]
+
+
+def test_saved_judge_has_card_config_and_safetensors(tiny_judge_dir):
+    for name in ("README.md", "config.yaml", "judge.json", "metrics.json",
+                 "comparison/model.safetensors", "facts/model.safetensors"):
+        assert (tiny_judge_dir / name).is_file(), name
+    assert "Held-out test split" in (tiny_judge_dir / "README.md").read_text()
+
+
+def test_long_answers_get_facts(tiny_judge_dir):
+    judge = load_judge(str(tiny_judge_dir))
+    short, long_ = judge.judge([ITEMS[0], ITEMS[2]])
+    assert short.facts == ()
+    assert [f.text for f in long_.facts] == ["two", "was born in 1950", "died in 2001."]
+
+
+def test_unknown_judges_fail_clearly(tmp_path):
+    with pytest.raises(KeyError, match="unknown judge 'nope'; known: abstention, default"):
+        load_judge("nope:x")
+    with pytest.raises(JudgeError, match="not a saved judge"):
+        load_judge(str(tmp_path))
