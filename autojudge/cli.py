@@ -8,10 +8,7 @@ from collections.abc import Callable, Sequence
 
 from autojudge import __version__
 
-NOT_BUILT = {
-    "score": 3, "judge train": 3, "judge eval": 3, "calibrate": 4, "train": 5, "eval": 5,
-    "serve": 6,
-}
+NOT_BUILT = {"judge eval": 3, "calibrate": 4, "train": 5, "eval": 5, "serve": 6}
 """Subcommands whose issue has not landed yet → that issue's number."""
 
 
@@ -40,18 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"autojudge {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    _placeholder(sub, "score", "Judge a file of (question, reference, answer) records.")
+    from autojudge.commands import add_data, add_demo, add_judge_train, add_models, add_score
+
+    add_score(sub)
     judge = sub.add_parser("judge", help="Train or evaluate the supervised judges.",
                            description="Train or evaluate the supervised judges.")
     judge_sub = judge.add_subparsers(title="judge commands", metavar="COMMAND")
-    _placeholder(judge_sub, "train", "Train the default judge from the built data.", "judge train")
+    add_judge_train(judge_sub)
     _placeholder(judge_sub, "eval", "Evaluate a judge on the held-out test split.", "judge eval")
     _placeholder(sub, "calibrate", "Choose the abstention reward from measured data.")
     _placeholder(sub, "train", "Train a policy with PPO against the judge.")
     _placeholder(sub, "eval", "Evaluate a policy's truthfulness with the judge.")
     _placeholder(sub, "serve", "Serve the judge and reward over HTTP (127.0.0.1 by default).")
-
-    from autojudge.commands import add_data, add_demo, add_models
 
     add_demo(sub)
     add_models(sub)

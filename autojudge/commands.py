@@ -144,3 +144,64 @@ def _print_answers(rows: list[dict]) -> None:
         answer = " ".join(row["answer"].split())
         print(f"{clip(row['question'], 46):<46} {clip(row['reference'][0], 20):<20} "
               f"{clip(answer, 60)}", file=sys.stdout)
+
+
+# --- judges ------------------------------------------------------------------------------------
+
+def add_score(sub: argparse._SubParsersAction) -> None:
+    score = sub.add_parser(
+        "score", help="Judge a file of (question, reference, answer) records.",
+        description="Judge every row of a JSONL / CSV / Parquet file or saved dataset. Writes one "
+                    "JSON line per input row, in order, with the input's fields plus verdict, "
+                    "p_correct, p_incorrect, p_abstain, facts and error.")
+    score.add_argument("--input", required=True, type=Path, help="records to judge")
+    score.add_argument("--output", required=True, type=Path, help="JSONL to write")
+    score.add_argument("--judge", default="default",
+                       help="default (trained on first use), a saved judge folder, or abstention")
+    score.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                       help="read a field from a differently named column, e.g. answer=completion")
+    score.add_argument("--split", help="split of a saved DatasetDict")
+    score.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    score.add_argument("--chunk-size", type=int, default=256, help="rows judged per batch")
+    score.set_defaults(run=_score)
+
+
+def _score(args: argparse.Namespace) -> int:
+    from autojudge.io import parse_mapping
+    from autojudge.judges.base import load_judge
+    from autojudge.scoring import score_file
+
+    mapping = parse_mapping(args.map)
+    if not args.input.exists():
+        from autojudge.io import InputError
+
+        raise InputError(f"{args.input}: no such file or folder")
+    judge = load_judge(args.judge)
+    summary = score_file(args.input, args.output, judge, mapping=mapping, split=args.split,
+                         resume=args.resume, chunk_size=args.chunk_size)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items())) or "none"
+    resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""
+    print(f"{summary.rows} rows{resumed}: {summary.judged} judged ({counts}), "
+          f"{summary.errors} with errors → {args.output}")
+    return 0
+
+
+def add_judge_train(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser(
+        "train", help="Train the default judge from the built data.",
+        description="Fine-tune the comparison and fact-overlap cross-encoders from the base "
+                    "encoder, calibrate the ensemble on validation, measure it on test, and save "
+                    "a Hugging Face-style folder (safetensors, config.yaml, model card).")
+    _config_args(train)
+    train.add_argument("--out", type=Path, help="folder to write (default: the default judge's)")
+    train.set_defaults(run=_judge_train)
+
+
+def _judge_train(args: argparse.Namespace) -> int:
+    from autojudge.config import load_config
+    from autojudge.trainers.judges import train_judge
+
+    config = load_config(args.config, args.overrides)
+    folder = train_judge(config, args.out)
+    print((folder / "README.md").read_text())
+    return 0

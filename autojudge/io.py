@@ -160,7 +160,7 @@ def _jsonl_rows(path: Path) -> RawRows:
         for number, raw in enumerate(fh, start=1):
             where = f"{path}:{number}"
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as err:
                 yield where, {}, f"{where}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at " \
                                  f"column {err.start + 1})"
