@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from autojudge import __version__
 
-NOT_BUILT = {"judge eval": 3, "calibrate": 4, "train": 5, "eval": 5, "serve": 6}
+NOT_BUILT = {"calibrate": 4, "train": 5, "eval": 5, "serve": 6}
 """Subcommands whose issue has not landed yet → that issue's number."""
 
 
@@ -37,14 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"autojudge {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    from autojudge.commands import add_data, add_demo, add_judge_train, add_models, add_score
+    from autojudge.commands import (add_data, add_demo, add_judge_eval, add_judge_train,
+                                    add_models, add_score)
 
     add_score(sub)
     judge = sub.add_parser("judge", help="Train or evaluate the supervised judges.",
                            description="Train or evaluate the supervised judges.")
     judge_sub = judge.add_subparsers(title="judge commands", metavar="COMMAND")
     add_judge_train(judge_sub)
-    _placeholder(judge_sub, "eval", "Evaluate a judge on the held-out test split.", "judge eval")
+    add_judge_eval(judge_sub)
     _placeholder(sub, "calibrate", "Choose the abstention reward from measured data.")
     _placeholder(sub, "train", "Train a policy with PPO against the judge.")
     _placeholder(sub, "eval", "Evaluate a policy's truthfulness with the judge.")

@@ -205,3 +205,41 @@ def _judge_train(args: argparse.Namespace) -> int:
     folder = train_judge(config, args.out)
     print((folder / "README.md").read_text())
     return 0
+
+
+def add_judge_eval(sub: argparse._SubParsersAction) -> None:
+    evaluate = sub.add_parser(
+        "eval", help="Evaluate a judge on held-out pairs, beside token-F1 and cosine baselines.",
+        description="Accuracy, macro-F1, per-class precision/recall and AUROC, expected "
+                    "calibration error and the confusion matrix of a judge on a split of the "
+                    "judge pairs, side by side with token-F1 and embedding-cosine baselines "
+                    "(thresholds fitted on validation); writes JSON and a reliability plot.")
+    _config_args(evaluate)
+    evaluate.add_argument("--judge", default="default", help="default, a saved judge folder, ...")
+    evaluate.add_argument("--split", default="test", choices=("val", "test"))
+    evaluate.add_argument("--pairs", type=int, default=0, help="sample this many (0: all)")
+    evaluate.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    evaluate.add_argument("--out", type=Path, default=Path("runs/judge-eval"),
+                          help="folder for judge_eval.json and reliability.png")
+    evaluate.set_defaults(run=_judge_eval)
+
+
+def _judge_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from autojudge.config import load_config
+    from autojudge.data.build import build
+    from autojudge.judges.base import load_judge
+    from autojudge.judges.evaluation import evaluate, format_table, plot_reliability
+
+    config = load_config(args.config, args.overrides)
+    build(config.data)
+    judge = load_judge(args.judge)
+    results = evaluate(judge, config, split=args.split, pairs=args.pairs,
+                       baselines=not args.no_baselines)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "judge_eval.json").write_text(json.dumps(results, indent=2) + "\n")
+    plot = plot_reliability(results, args.out / "reliability.png")
+    print(format_table(results))
+    print(f"\nwrote {args.out / 'judge_eval.json'} and {plot}")
+    return 0

@@ -122,3 +122,22 @@ def test_unknown_judges_fail_clearly(tmp_path):
         load_judge("nope:x")
     with pytest.raises(JudgeError, match="not a saved judge"):
         load_judge(str(tmp_path))
+
+
+def test_judge_eval_cli_writes_table_json_and_plot(tiny_judge_dir, tiny_encoder_dir, tmp_path,
+                                                   isolated_home, capsys):
+    import json
+    import shutil
+
+    from autojudge.cli import main
+
+    shutil.copytree(tiny_judge_dir.parent / "downloads", isolated_home / "downloads")
+    out = tmp_path / "eval"
+    assert main(["judge", "eval", "--config", "configs/tiny.yaml", "--judge", str(tiny_judge_dir),
+                 "--out", str(out), f"models.encoder={tiny_encoder_dir}"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("autojudge-ensemble", "token-f1", "cosine", "confusion"):
+        assert name in printed
+    results = json.loads((out / "judge_eval.json").read_text())
+    assert set(results["judges"]) == {"autojudge-ensemble", "token-f1", "cosine"}
+    assert (out / "reliability.png").stat().st_size > 10_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,8 +87,11 @@ class PairClassifier:
 
             import torch
 
-            self._fast = torch.ao.quantization.quantize_dynamic(
-                copy.deepcopy(self.model).eval(), {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch 2.13 flags the int8 API for a future move
+                warnings.filterwarnings("ignore", message=".*quantiz.*deprecated",
+                                        category=UserWarning)
+                self._fast = torch.ao.quantization.quantize_dynamic(
+                    copy.deepcopy(self.model).eval(), {torch.nn.Linear}, dtype=torch.qint8)
         return self._fast
 
     def invalidate(self) -> None:
