@@ -110,10 +110,10 @@ def test_saved_judge_has_card_config_and_safetensors(tiny_judge_dir):
     assert "Held-out test split" in (tiny_judge_dir / "README.md").read_text()
 
 
-def test_long_answers_get_facts(tiny_judge_dir):
+def test_answers_get_their_facts(tiny_judge_dir):
     judge = load_judge(str(tiny_judge_dir))
-    short, long_ = judge.judge([ITEMS[0], ITEMS[2]])
-    assert short.facts == ()
+    short, long_, empty = judge.judge([ITEMS[0], ITEMS[2], ITEMS[3]])
+    assert [f.text for f in short.facts] == ["Paris."] and empty.facts == ()
     assert [f.text for f in long_.facts] == ["two", "was born in 1950", "died in 2001."]
 
 

@@ -75,6 +75,7 @@ def test_every_row_kept_in_order_with_errors(tmp_path, tiny_judge_dir):
             assert abs(row["p_correct"] + row["p_incorrect"] + row["p_abstain"] - 1) < 1e-6
             if i % 5 == 0:
                 assert row["verdict"] == "abstain"
+                assert row["facts"] == []
             else:
                 assert [f["text"] for f in row["facts"]] == [f"answer {i}", "is two"]
     assert summary.errors == sum(1 for r in rows if r["error"])

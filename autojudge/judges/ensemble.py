@@ -1,9 +1,9 @@
 """The default judge: comparison + fact-overlap + abstention rules, calibrated on validation.
 
 Rule. For each item the comparison judge gives logits z = (z_correct, z_incorrect, z_abstain);
-the abstention rules give r ∈ {0, 1}; the fact judge gives b = 1 − min over claims of
-P(supported) for answers of two or more claims (0 otherwise: a one-claim answer is the comparison
-judge's to decide). The final probabilities are
+the abstention rules give r ∈ {0, 1}; the fact judge gives b = 1 − min over the answer's claims
+of P(supported), its doubt about the least supported claim (0 for an empty answer). The final
+probabilities are
 
     softmax(z / T + (0, w_b · b, w_r · r) + c)
 
@@ -62,7 +62,7 @@ class Features:
     z: np.ndarray
     """(N, 3) comparison logits."""
     bad: np.ndarray
-    """(N,) share of doubt in the least-supported claim (0 for one-claim answers)."""
+    """(N,) the fact judge's doubt about the least supported claim (0 without claims)."""
     rule: np.ndarray
     """(N,) 1.0 where the abstention rules fire."""
     facts: list[tuple[Fact, ...]]
@@ -79,7 +79,7 @@ class EnsembleJudge:
 
     def features(self, items: Sequence[Record]) -> Features:
         z = self.comparison.logits(items)
-        facts = self.fact_judge.facts(items, min_claims=2)
+        facts = self.fact_judge.facts(items)
         bad = np.array([1.0 - min((f.probability if f.status is FactStatus.SUPPORTED
                                    else 1.0 - f.probability) for f in fs) if fs else 0.0
                         for fs in facts], dtype=np.float32)
@@ -97,7 +97,8 @@ class EnsembleJudge:
 
         f = self.features(items)
         probs = self.combiner.probs(f.z, f.bad, f.rule)
-        return [from_probs(*map(float, p), judge=self.name, facts=fs)
+        # An abstention makes no claims: its facts are not reported.
+        return [from_probs(*map(float, p), judge=self.name, facts=fs if p.argmax() != 2 else ())
                 for p, fs in zip(probs, f.facts, strict=True)]
 
     # --- persistence: a folder with comparison/, facts/ and judge.json ------------------------
