@@ -86,9 +86,9 @@ class PPOConfig:
 
 @dataclass
 class JudgeConfig:
-    train_pairs: int = 24_000
+    train_pairs: int = 20_000
     """Judge pairs (sampled from the train split) the comparison judge is fine-tuned on."""
-    nli_pairs: int = 16_000
+    nli_pairs: int = 8_000
     """Entailment pairs the fact-overlap judge is fine-tuned on (half VitaminC, half QA)."""
     calibration_pairs: int = 4_000
     """Validation pairs the ensemble's calibration is fitted on."""
@@ -96,7 +96,7 @@ class JudgeConfig:
     """Test pairs the model card's metrics are measured on (0: the whole test split)."""
     epochs: int = 1
     """Passes over the training pairs."""
-    lr: float = 5e-5
+    lr: float = 1e-4
     """Peak learning rate (linear warm-up and decay)."""
     batch_size: int = 32
     """Training batch size."""

@@ -23,7 +23,8 @@ def squad(name: str) -> dict:
         qas = [{"id": f"{name}-{p}-{q}", "question": f"In {name} paragraph {p}, what is item {q}?",
                 "answers": [{"text": f"item {q} of {p}"}, {"text": f"the item {q} of {p}"},
                             {"text": f"thing {q}"}]} for q in range(4)]
-        paragraphs.append({"context": "…", "qas": qas})
+        context = " ".join(f"The item {q} of {p} is here." for q in range(4))
+        paragraphs.append({"context": context, "qas": qas})
     paragraphs[0]["qas"].append({"id": f"{name}-shared", "question": SHARED_QUESTION,
                                  "answers": [{"text": "the Seine"}]})
     return {"version": "1.1", "data": [{"title": "T", "paragraphs": paragraphs}]}

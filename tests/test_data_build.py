@@ -23,7 +23,7 @@ def questions_by_split(directory):
         split = path.stem.split("_")[1]
         for line in path.read_text().splitlines():
             row = json.loads(line)
-            seen[normalize(row.get("question") or row["hypothesis"])].add(split)
+            seen[normalize(row["question"])].add(split)
     return seen
 
 
@@ -51,6 +51,13 @@ def test_counts_manifest_and_labels(sources):
     judge = [json.loads(line) for s in ("train", "val", "test")
              for line in (result.directory / f"judge_{s}.jsonl").read_text().splitlines()]
     assert {r["label"] for r in judge} == {"correct", "incorrect", "abstain"}
+    kinds = {r["kind"] for r in judge}
+    for kind in ("passage_sentence", "swapped_sentence", "statement", "swapped_statement",
+                 "claim_vs_evidence", "hallucinated", "same_group", "abstention"):
+        assert kind in kinds, kind
+    for row in judge:
+        if row["kind"] == "swapped_sentence":
+            assert not any(g in row["answer"] for g in row["reference"])
     assert not any("RESERVED" in r["question"] for r in judge)  # truthful_qa never read
     for row in judge:  # a wrong answer never matches a reference
         if row["label"] == "incorrect" and row["kind"] == "same_group":

@@ -57,7 +57,7 @@ def test_real_data_build_splits_share_no_question():
         with path.open() as fh:
             for line in fh:
                 row = json.loads(line)
-                splits_of[normalize(row.get("question") or row["hypothesis"])].add(split)
+                splits_of[normalize(row["question"])].add(split)
     assert len(splits_of) > 50_000
     assert not [q for q, s in splits_of.items() if len(s) > 1]
     assert sum(result.counts["judge_test"].values()) > 10_000

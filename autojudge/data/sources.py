@@ -34,6 +34,11 @@ class QAItem:
     """Items sharing a group offer each other plausible wrong answers (same paragraph, relation)."""
     wrong: list[str] = field(default_factory=list)
     """Known wrong answers (HaluEval's hallucinated answer)."""
+    context: str = ""
+    """The passage the answer comes from (SQuAD), for sentence-level answers."""
+    statement: str = ""
+    """A declarative frame where "{a}" stands for the answer ("The country of X is {a}.");
+    filled with str.replace, so braces elsewhere are harmless."""
 
 
 @dataclass
@@ -43,6 +48,8 @@ class NLIItem:
     hypothesis: str
     label: str
     """supported / contradicted / unsupported."""
+    topic: str = ""
+    """The Wikipedia page the evidence comes from; rows are split by it."""
 
 
 def read_bigbench(sdist: Path) -> dict[str, bytes]:
@@ -69,7 +76,7 @@ def squad_items(name: str, raw: bytes) -> Iterator[QAItem]:
                 golds = _unique(a["text"] for a in qa.get("answers", []))
                 if golds and qa["question"].strip():
                     yield QAItem(str(qa["id"]), qa["question"].strip(), golds, f"squad/{name}",
-                                 group)
+                                 group, context=paragraph.get("context", ""))
 
 
 _CLOZE = re.compile(r"^The (?P<relation>.+?) of (?P<subject>.+) is$")
@@ -85,7 +92,9 @@ def wikidata_items(raw: bytes) -> Iterator[QAItem]:
         if not golds or not match:
             continue
         question = f"What is the {match['relation']} of {match['subject']}?"
-        yield QAItem(f"wikidata-{index}", question, golds, "qa_wikidata", match["relation"])
+        statement = f"The {match['relation']} of {match['subject']} is {{a}}."
+        yield QAItem(f"wikidata-{index}", question, golds, "qa_wikidata", match["relation"],
+                     statement=statement)
 
 
 def vitaminc_items(raw: bytes) -> Iterator[NLIItem]:
@@ -94,7 +103,9 @@ def vitaminc_items(raw: bytes) -> Iterator[NLIItem]:
         premise, sep, claim = example["input"].rpartition("\nClaim: ")
         (answer,) = [k for k, v in example["target_scores"].items() if v == 1]
         if sep and claim.strip():
-            yield NLIItem(f"vitaminc-{index}", premise.strip(), claim.strip(), labels[answer])
+            topic = premise.split(":", 1)[0].strip() if ":" in premise[:80] else ""
+            yield NLIItem(f"vitaminc-{index}", premise.strip(), claim.strip(), labels[answer],
+                          topic)
 
 
 def halueval_items(wheel: Path) -> Iterator[QAItem]:

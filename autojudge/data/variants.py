@@ -57,3 +57,49 @@ def number_variant(gold: str, rng: random.Random) -> tuple[str, str] | None:
         value = int(text.replace(",", ""))
         return str(value), f"{value * 10:,}"
     return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+
+
+def context_sentence(gold: str, context: str, max_words: int = 45) -> str | None:
+    """The passage's sentence that holds the gold answer. Label: correct (extra true detail)."""
+    for sentence in _SENTENCE_END.split(context):
+        if gold in sentence and len(sentence.split()) <= max_words:
+            return sentence.strip()
+    return None
+
+
+def swapped(sentence: str, gold: str, wrong: str) -> str | None:
+    """The same sentence with the gold answer replaced by a wrong one. Label: incorrect — a wrong
+    answer that looks like the right one."""
+    if gold not in sentence or wrong in sentence:
+        return None
+    return sentence.replace(gold, wrong, 1)
+
+
+def negated(answer: str, rng: random.Random) -> str:
+    """Label: incorrect when `answer` is a gold (denying it), correct when it is a wrong one
+    followed by the gold — see `corrected`."""
+    return rng.choice(("It is not {a}.", "Definitely not {a}.", "No, it isn't {a}.")).format(
+        a=answer)
+
+
+def corrected(gold: str, wrong: str, rng: random.Random) -> str:
+    """Label: correct. Mentions a wrong answer only to rule it out."""
+    return rng.choice(("{g}, not {w}.", "Not {w}; it is {g}.", "It's {g} (people often say {w}).")
+                      ).format(g=gold, w=wrong)
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def perturbed_number(gold: str, rng: random.Random) -> str | None:
+    """The gold with its first number changed (years by 1–10). Label: incorrect."""
+    match = _NUMBER.search(gold)
+    if match is None:
+        return None
+    value = int(match.group())
+    delta = rng.randint(1, 10) if 1000 <= value <= 2100 else max(1, value // 4)
+    new = value + delta if rng.random() < 0.5 or value - delta < 0 else value - delta
+    return gold[:match.start()] + str(new) + gold[match.end():]

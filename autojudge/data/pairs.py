@@ -1,0 +1,125 @@
+"""Labelled (question, reference, answer) pairs for judge training, made from QA items.
+
+Every wording of a correct answer has a wrong counterpart of the same shape (short span, wrapped
+sentence, passage sentence, hedge, statement), so that no surface feature gives the label away.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from autojudge.config import DataConfig
+from autojudge.data import phrasings, variants
+from autojudge.data.sources import NLIItem, QAItem, normalize
+from autojudge.data.splits import split_of
+
+Pair = tuple[str, list[str], str, str]
+"""(answer, reference, label, kind)."""
+
+
+def judge_pairs(items: list[QAItem], config: DataConfig) -> Iterable[tuple[str, dict[str, Any]]]:
+    """(split, pair) for every labelled (question, reference, answer) pair built from `items`."""
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        if item.group:
+            by_group[item.group].extend(item.reference)
+    for item in items:
+        split = split_of(item.question, config)
+        rng = random.Random(f"{config.seed}:{item.source}:{item.id}")
+        for answer, reference, label, kind in _answers_for(
+                item, by_group.get(item.group, []), split, rng, config.abstentions_per_question):
+            yield split, {"id": f"{item.id}:{kind}", "question": item.question,
+                          "reference": reference, "answer": answer, "label": label,
+                          "source": item.source, "kind": kind}
+
+
+def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.Random,
+                 abstain_rate: float) -> Iterable[Pair]:
+    """(answer, reference, label, kind) for one question: correct, incorrect, maybe abstain."""
+    wrap = lambda text: rng.choice(phrasings.ANSWER_TEMPLATES).format(a=text)  # noqa: E731
+    golds = item.reference
+    pick = rng.randrange(len(golds))
+    others = golds[:pick] + golds[pick + 1:]
+    if _shares_word(golds[pick], others):  # one gold against overlapping others: a paraphrase
+        yield golds[pick], others, "correct", "alternative_gold"
+    else:  # golds with no word in common are different valid answers, not paraphrases
+        yield wrap(golds[0]), golds, "correct", "reworded_gold"
+    if item.wrong:
+        yield item.wrong[0], golds, "incorrect", "hallucinated"
+    wrong = _plausible_wrong(golds, group_golds, rng)
+    if wrong is not None:
+        yield wrap(wrong), golds, "incorrect", "same_group"
+    if rng.random() < abstain_rate:
+        pool = phrasings.train_abstentions() if split == "train" else phrasings.heldout_abstentions()
+        yield rng.choice(pool), golds, "abstain", "abstention"
+    yield from _harder_variants(item, wrong, rng)
+
+
+def _harder_variants(item: QAItem, wrong: str | None, rng: random.Random) -> Iterable[Pair]:
+    """Hedges, lists of guesses, numbers, negations, passage sentences and statements, each
+    with a wrong twin of the same shape, for a share of questions."""
+    golds, gold = item.reference, item.reference[0]
+    if rng.random() < 0.15:
+        yield variants.hedged(gold, rng), golds, "correct", "hedged_correct"
+    if wrong is not None and rng.random() < 0.15:
+        yield variants.hedged(wrong, rng), golds, "incorrect", "hedged_wrong"
+    guesses = variants.list_of_guesses(gold, [wrong] if wrong else [], rng)
+    if guesses is not None and rng.random() < 0.15:
+        yield guesses, golds, "incorrect", "list_of_guesses"
+    numbers = variants.number_variant(gold, rng)
+    if numbers is not None:
+        yield numbers[0], golds, "correct", "number_format"
+        yield numbers[1], golds, "incorrect", "number_neighbour"
+    perturbed = variants.perturbed_number(gold, rng)
+    if perturbed is not None and normalize(perturbed) != normalize(gold):
+        yield perturbed, golds, "incorrect", "number_changed"
+    if wrong is not None and rng.random() < 0.15:
+        yield variants.negated(gold, rng), golds, "incorrect", "negated_gold"
+        yield variants.corrected(gold, wrong, rng), golds, "correct", "corrected_wrong"
+    sentence = variants.context_sentence(gold, item.context) if item.context else None
+    if sentence is not None:
+        yield sentence, golds, "correct", "passage_sentence"
+        twin = variants.swapped(sentence, gold, wrong) if wrong else None
+        if twin is not None:
+            yield twin, golds, "incorrect", "swapped_sentence"
+    if item.statement:
+        yield item.statement.replace("{a}", gold), golds, "correct", "statement"
+        if wrong is not None:
+            yield item.statement.replace("{a}", wrong), golds, "incorrect", "swapped_statement"
+
+
+def vitaminc_question(item: NLIItem) -> str:
+    return f"What is true about {item.topic}?" if item.topic else "Is this claim true?"
+
+
+def vitaminc_pair(item: NLIItem) -> dict[str, Any] | None:
+    """Evidence as the reference, the claim as the answer: sentence-level pairs whose wrong
+    answers differ from the right ones by a detail. 'Neither' claims are skipped."""
+    if item.label == "unsupported":
+        return None
+    evidence = item.premise.split(":", 1)[1].strip() if item.topic else item.premise
+    return {"id": f"{item.id}:claim", "question": vitaminc_question(item), "reference": [evidence],
+            "answer": item.hypothesis,
+            "label": "correct" if item.label == "supported" else "incorrect",
+            "source": "vitaminc", "kind": "claim_vs_evidence"}
+
+
+def _shares_word(text: str, others: list[str]) -> bool:
+    words = set(normalize(text).split())
+    return any(words & set(normalize(o).split()) for o in others)
+
+
+def _plausible_wrong(golds: list[str], candidates: list[str], rng: random.Random) -> str | None:
+    """An answer to another question of the same paragraph / relation that matches no gold."""
+    gold_keys = [normalize(g) for g in golds]
+    for _ in range(8):  # a few random tries: groups can hold thousands of answers
+        if not candidates:
+            return None
+        pick = rng.choice(candidates)
+        key = normalize(pick)
+        if key and not any(key in g or g in key for g in gold_keys):
+            return pick
+    return None
