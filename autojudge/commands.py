@@ -157,7 +157,10 @@ def add_score(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--input", required=True, type=Path, help="records to judge")
     score.add_argument("--output", required=True, type=Path, help="JSONL to write")
     score.add_argument("--judge", default="default",
-                       help="default (trained on first use), a saved judge folder, or abstention")
+                       help="default (trained on first use), a saved judge folder, abstention, "
+                            "or llm:MODEL")
+    score.add_argument("--base-url", help="OpenAI-compatible endpoint for --judge llm:MODEL "
+                                          "(key from AUTOJUDGE_LLM_API_KEY or OPENAI_API_KEY)")
     score.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                        help="read a field from a differently named column, e.g. answer=completion")
     score.add_argument("--split", help="split of a saved DatasetDict")
@@ -176,7 +179,7 @@ def _score(args: argparse.Namespace) -> int:
         from autojudge.io import InputError
 
         raise InputError(f"{args.input}: no such file or folder")
-    judge = load_judge(args.judge)
+    judge = load_judge(args.judge, base_url=args.base_url)
     summary = score_file(args.input, args.output, judge, mapping=mapping, split=args.split,
                          resume=args.resume, chunk_size=args.chunk_size)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items())) or "none"

@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/judge_quality.py [--judge default|PATH] [--pairs N]
 
-Prints the table of `autojudge judge eval`, then accuracy per negative kind (how well each kind of
-wrong answer is caught), and writes bench/results/judge_quality.json.
+Prints the table of `autojudge judge eval` on the test split, accuracy per kind of answer, and the
+same table on the hand-written probe pairs (bench/data/probe_pairs.jsonl: wrong answers that look
+like right ones, never used for training); writes bench/results/judge_quality.json.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from _common import write_result  # noqa: E402
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
 from autojudge.judges.base import load_judge  # noqa: E402
-from autojudge.judges.evaluation import evaluate, format_table, judge_probs  # noqa: E402
+from autojudge.judges.evaluation import (evaluate, evaluate_items, format_table,  # noqa: E402
+                                        judge_probs)
 from autojudge.trainers.judges import labelled_pairs  # noqa: E402
+
+PROBE = Path(__file__).parent / "data" / "probe_pairs.jsonl"
 
 
 def per_kind(judge, config, pairs: int) -> dict[str, dict[str, float]]:
@@ -50,7 +54,13 @@ def main() -> None:
     print(f"\n{'kind of answer':<22}{'n':>7}{'accuracy':>10}")
     for kind, row in kinds.items():
         print(f"{kind:<22}{row['n']:>7}{row['accuracy']:>10.3f}")
-    path = write_result("judge_quality", {"judge": args.judge, **results, "per_kind": kinds})
+    probe, probe_labels = labelled_pairs(PROBE, 0, 0)
+    probe_results = {"split": "probe", "judges": evaluate_items(judge, probe, probe_labels,
+                                                                config)}
+    print("\nhand-written probe pairs (bench/data/probe_pairs.jsonl):")
+    print(format_table(probe_results))
+    path = write_result("judge_quality", {"judge": args.judge, **results, "per_kind": kinds,
+                                          "probe": probe_results})
     print(f"\nwrote {path}")
 
 

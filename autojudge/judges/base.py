@@ -22,25 +22,27 @@ class JudgeError(ValueError):
     """A judge that cannot be loaded (not a saved judge, unknown kind)."""
 
 
-JudgeFactory = Callable[[str], Judge]
-"""Builds a judge from the part of the spec after `kind:` (empty for plain names)."""
+JudgeFactory = Callable[[str, "str | None"], Judge]
+"""Builds a judge from the part of the spec after `kind:` (empty for plain names) and an
+optional endpoint URL (used by the LLM judge)."""
 
 JUDGES: Registry[JudgeFactory] = Registry("judge")
 
 
-def load_judge(spec: str = "default") -> Judge:
+def load_judge(spec: str = "default", *, base_url: str | None = None) -> Judge:
     """`default` (trained on first use), a saved judge folder, or `kind[:argument]`.
 
-    Examples: `default`, `./my-judge`, `abstention`, `token-f1`, `llm:gpt-4o-mini`.
+    Examples: `default`, `./my-judge`, `abstention`, `llm:gpt-4o-mini` (with `base_url` for any
+    OpenAI-compatible server).
     """
     from pathlib import Path
 
     import autojudge.judges.registered  # noqa: F401  (fills JUDGES)
 
     if Path(spec).expanduser().is_dir():
-        return JUDGES.get("folder")(str(Path(spec).expanduser()))
+        return JUDGES.get("folder")(str(Path(spec).expanduser()), base_url)
     kind, _, argument = spec.partition(":")
-    return JUDGES.get(kind)(argument)
+    return JUDGES.get(kind)(argument, base_url)
 
 
 def from_probs(p_correct: float, p_incorrect: float, p_abstain: float, judge: str,

@@ -54,8 +54,15 @@ def evaluate(judge: Judge, config: Config, *, split: str = "test", pairs: int = 
 
     items, labels = labelled_pairs(split_path(config.data, "judge", split), pairs,
                                    config.data.seed)
-    results = {"split": split, "judges": {judge.name: judge_metrics(labels, judge_probs(judge,
-                                                                                          items))}}
+    return {"split": split, "judges": evaluate_items(judge, items, labels, config, baselines)}
+
+
+def evaluate_items(judge: Judge, items: Sequence[Record], labels: Sequence[int], config: Config,
+                   baselines: bool = True) -> dict[str, dict[str, Any]]:
+    """Judge name → metrics on these labelled items; baselines fitted on the validation split."""
+    from autojudge.trainers.judges import labelled_pairs
+
+    results = {judge.name: judge_metrics(labels, judge_probs(judge, items))}
     if baselines:
         val, val_labels = labelled_pairs(split_path(config.data, "judge", "val"),
                                          config.judge.calibration_pairs, config.data.seed)
@@ -63,8 +70,7 @@ def evaluate(judge: Judge, config: Config, *, split: str = "test", pairs: int = 
         for name, score in (("token-f1", token_f1_scores),
                             ("cosine", lambda xs: cosine_scores(xs, config.models.encoder))):
             platt = fit_platt(score(val), y_val)
-            results["judges"][name] = judge_metrics(labels, baseline_probs(score(items), items,
-                                                                           platt))
+            results[name] = judge_metrics(labels, baseline_probs(score(items), items, platt))
     return results
 
 

@@ -9,7 +9,7 @@ from autojudge.judges.abstention import AbstentionJudge
 from autojudge.judges.base import JUDGES, JudgeError
 
 
-def _folder(path: str):
+def _folder(path: str, _: str | None = None):
     import json
 
     from autojudge.judges.ensemble import EnsembleJudge
@@ -25,7 +25,7 @@ def _folder(path: str):
     return EnsembleJudge.load(folder)
 
 
-def _default(_: str):
+def _default(_: str, __: str | None = None):
     """The default judge, trained on first use (saying so, with progress)."""
     from autojudge.cache import say
     from autojudge.config import load_config
@@ -40,7 +40,17 @@ def _default(_: str):
     return _folder(str(folder))
 
 
+def _llm(model: str, base_url: str | None):
+    from autojudge.judges.llm import LLMJudge
+
+    if not model:
+        raise JudgeError("name the model: --judge llm:MODEL (and --base-url URL for a server "
+                         "other than OpenAI's)")
+    return LLMJudge(model, base_url)
+
+
 if "default" not in JUDGES:
     JUDGES.add("default", _default)
     JUDGES.add("folder", _folder)
-    JUDGES.add("abstention", lambda _: AbstentionJudge())
+    JUDGES.add("abstention", lambda _, __: AbstentionJudge())
+    JUDGES.add("llm", _llm)

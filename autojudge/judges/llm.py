@@ -1,0 +1,161 @@
+"""LLM judge: any OpenAI-compatible endpoint grades answers SimpleQA-style into our three classes.
+
+Retries with exponential backoff, a per-request timeout, a concurrency limit, and a response
+cache on disk so that a re-run pays for nothing twice. An unparseable or failed reply becomes a
+Judgement with `error` set (and an uncommitted 1/3 each), never a crash. The API key comes from
+the environment (AUTOJUDGE_LLM_API_KEY, else OPENAI_API_KEY) and is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from autojudge.cache import home
+from autojudge.types import Judgement, Record, Verdict
+
+PROMPT = """Your job is to grade a predicted answer against the gold target(s) for a question.
+- CORRECT: the predicted answer contains the meaning of a gold target and contradicts none of
+  them. Paraphrases, extra true detail, other units or number formats are fine; hedging is fine
+  if the answer still commits to the right one.
+- INCORRECT: the answer states something that contradicts the gold target, names the wrong
+  entity, or lists several candidates; a hedged wrong answer is incorrect.
+- NOT_ATTEMPTED: the answer declines, says it does not know, or gives no answer to the question.
+
+Question: {question}
+Gold target(s): {reference}
+Predicted answer: {answer}
+
+Reply with exactly one letter: A for CORRECT, B for INCORRECT, C for NOT_ATTEMPTED."""
+
+LETTERS = {"A": Verdict.CORRECT, "B": Verdict.INCORRECT, "C": Verdict.ABSTAIN}
+
+
+def parse_grade(reply: str) -> Verdict | None:
+    """The verdict in a reply ("A", "B", "C", or the words), or None if there is none."""
+    text = reply.strip().upper()
+    match = re.match(r"^\W*([ABC])\b", text)
+    if match:
+        return LETTERS[match.group(1)]
+    words = {"NOT_ATTEMPTED": Verdict.ABSTAIN, "NOT ATTEMPTED": Verdict.ABSTAIN,
+             "INCORRECT": Verdict.INCORRECT, "CORRECT": Verdict.CORRECT}
+    for word, verdict in words.items():  # NOT_ATTEMPTED and INCORRECT before CORRECT
+        if word in text:
+            return verdict
+    return None
+
+
+class ResponseCache:
+    """(model, prompt) → reply, in SQLite: safe across threads and interrupted runs."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT)")
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(model: str, prompt: str) -> str:
+        return hashlib.sha256(f"{model}\0{prompt}".encode()).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, reply: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?)", (key, reply))
+
+
+class LLMJudge:
+    def __init__(self, model: str, base_url: str | None = None, *, concurrency: int = 8,
+                 timeout: float = 60.0, retries: int = 4, cache: ResponseCache | None = None
+                 ) -> None:
+        self.model = model
+        self.name = f"llm:{model}"
+        self.base_url = base_url
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.retries = retries
+        self.cache = cache or ResponseCache(home() / "llm-cache.sqlite")
+        self._client = None
+        self.calls = 0
+        """Requests actually sent (cache hits excluded)."""
+
+    def client(self):
+        if self._client is None:
+            from openai import OpenAI
+
+            key = os.environ.get("AUTOJUDGE_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
+            # Local servers need no key; the client insists on one, so pass a placeholder.
+            self._client = OpenAI(api_key=key or "not-needed", base_url=self.base_url,
+                                  timeout=self.timeout, max_retries=0)
+        return self._client
+
+    def judge(self, items: Sequence[Record]) -> list[Judgement]:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(self._one, items))
+
+    def _one(self, item: Record) -> Judgement:
+        prompt = PROMPT.format(question=item.question, reference=" | ".join(item.reference),
+                               answer=item.answer or "")
+        key = ResponseCache.key(self.model, prompt)
+        reply = self.cache.get(key)
+        if reply is None:
+            try:
+                reply = self._ask(prompt)
+            except Exception as err:  # the endpoint's failure is this row's error, not a crash
+                return self._failed(f"LLM request failed: {type(err).__name__}: {err}")
+            self.cache.put(key, reply)
+        verdict = parse_grade(reply)
+        if verdict is None:
+            return self._failed(f"unparseable LLM reply: {reply[:200]!r}")
+        probs = {v: (1.0 if v is verdict else 0.0) for v in Verdict}
+        return Judgement(verdict, probs[Verdict.CORRECT], probs[Verdict.INCORRECT],
+                         probs[Verdict.ABSTAIN], judge=self.name)
+
+    def _ask(self, prompt: str) -> str:
+        from openai import (APIConnectionError, APITimeoutError, InternalServerError,
+                            RateLimitError)
+
+        retryable = (APIConnectionError, APITimeoutError, RateLimitError, InternalServerError)
+        delay = 1.0
+        for attempt in range(self.retries + 1):
+            try:
+                self.calls += 1
+                response = self.client().chat.completions.create(
+                    model=self.model, messages=[{"role": "user", "content": prompt}],
+                    temperature=0, max_tokens=8)
+                return response.choices[0].message.content or ""
+            except retryable:
+                if attempt == self.retries:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _failed(self, error: str) -> Judgement:
+        # No verdict could be read: INCORRECT as the fallback, so an unjudged answer is never
+        # rewarded, with even probabilities to show that nothing was decided.
+        third = 1.0 / 3.0
+        return Judgement(Verdict.INCORRECT, third, third, 1.0 - 2 * third, judge=self.name,
+                         error=error)
+
+
+def label_pairs(judge: LLMJudge, items: Sequence[Record]) -> list[dict]:
+    """Distillation: the LLM's labels for unlabelled pairs, as judge-training rows."""
+    rows = []
+    for item, j in zip(items, judge.judge(items), strict=True):
+        if j.error is None:
+            rows.append({"question": item.question, "reference": list(item.reference),
+                         "answer": item.answer, "label": j.verdict.value, "source": judge.name,
+                         "kind": "llm_label"})
+    return rows
