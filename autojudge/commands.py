@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import dataclasses
 import time
+from collections import Counter
 from pathlib import Path
 
 from autojudge.cache import say
@@ -87,9 +88,9 @@ def _data_build(args: argparse.Namespace) -> int:
 def add_demo(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser(
         "demo", help="The main job on the embedded defaults (the README's first command).",
-        description="Fetch the default models and data, then let the policy answer held-out "
-                    "questions. Judge training, calibration and PPO join this job as their "
-                    "issues land (#3, #4, #5).")
+        description="Fetch the default models and data, train the default judge if absent, "
+                    "then let the policy answer held-out questions and judge its answers. "
+                    "Calibration and PPO join this job as their issues land (#4, #5).")
     _config_args(demo)
     demo.add_argument("--questions", type=int, default=8, help="held-out questions to answer")
     demo.add_argument("--out", type=Path, help="output folder (default: runs/<timestamp>)")
@@ -100,9 +101,10 @@ def _demo(args: argparse.Namespace) -> int:
     from autojudge import models
     from autojudge.config import load_config, save_config
     from autojudge.data.build import build, split_path
-    from autojudge.data.sources import normalize
     from autojudge.io import read_records, write_jsonl
+    from autojudge.judges.base import load_judge
     from autojudge.policy import answer, load_policy
+    from autojudge.trainers.judges import ensure_judge
 
     config = load_config(args.config, args.overrides)
     out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
@@ -110,40 +112,42 @@ def _demo(args: argparse.Namespace) -> int:
     save_config(config, out / "config.yaml")
     started = time.monotonic()
 
-    say("[1/3] models")
+    say("[1/4] models")
     for name in (config.models.policy, config.models.encoder):
         models.resolve(name)
-    say("[2/3] data")
+    say("[2/4] data")
     build(config.data)
-    say(f"[3/3] the policy answers {args.questions} held-out questions (greedy)")
+    say("[3/4] judge")
+    judge = load_judge(str(ensure_judge(config)))
+    say(f"[4/4] the policy answers {args.questions} held-out questions (greedy); the judge "
+        "scores them")
     records, _ = read_records(split_path(config.data, "qa", "test"), require=("question",
                                                                             "reference"))
     records = records[:: max(1, len(records) // args.questions)][: args.questions]
     policy = load_policy(config.models.policy)
     answers = answer(policy, [r.question for r in records], config.generation)
-
-    rows = []
-    for record, text in zip(records, answers, strict=True):
-        hit = any(normalize(ref) and normalize(ref) in normalize(text) for ref in record.reference)
-        rows.append({"id": record.id, "question": record.question,
-                     "reference": list(record.reference), "answer": text, "string_match": hit})
+    answered = [dataclasses.replace(r, answer=a) for r, a in zip(records, answers, strict=True)]
+    rows = [{"id": r.id, "question": r.question, "reference": list(r.reference),
+             "answer": r.answer, **j.to_dict()}
+            for r, j in zip(answered, judge.judge(answered), strict=True)]
     write_jsonl(out / "answers.jsonl", rows)
     _print_answers(rows)
-    print(f"\nstring match (a crude stand-in, not the judge): "
-          f"{sum(r['string_match'] for r in rows)}/{len(rows)}")
-    print("not built yet: judge training and scoring (#3), reward calibration (#4), "
-          "warm-start and PPO with the before/after table (#5)")
+    verdicts = Counter(r["verdict"] for r in rows)
+    print(f"\njudged: {verdicts['correct']} correct, {verdicts['incorrect']} incorrect, "
+          f"{verdicts['abstain']} abstained (of {len(rows)})")
+    print("not built yet: reward calibration (#4), warm-start and PPO with the before/after "
+          "table (#5)")
     print(f"wrote {out}/ in {time.monotonic() - started:.0f} s")
     return 0
 
 
 def _print_answers(rows: list[dict]) -> None:
     clip = lambda text, n: text if len(text) <= n else text[: n - 1] + "…"  # noqa: E731
-    print(f"\n{'question':<46} {'reference':<20} answer")
+    print(f"\n{'question':<42} {'reference':<18} {'verdict':<10} {'p_corr':>6}  answer")
     for row in rows:
         answer = " ".join(row["answer"].split())
-        print(f"{clip(row['question'], 46):<46} {clip(row['reference'][0], 20):<20} "
-              f"{clip(answer, 60)}", file=sys.stdout)
+        print(f"{clip(row['question'], 42):<42} {clip(row['reference'][0], 18):<18} "
+              f"{row['verdict']:<10} {row['p_correct']:>6.2f}  {clip(answer, 50)}")
 
 
 # --- judges ------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ def test_demo_end_to_end_on_tiny_models(seeded_downloads, tiny_causal_lm_dir, ti
     assert code == 0
     rows = [json.loads(line) for line in (out_dir / "answers.jsonl").read_text().splitlines()]
     assert len(rows) == 3 and all(isinstance(r["answer"], str) for r in rows)
+    assert all(r["verdict"] in ("correct", "incorrect", "abstain") for r in rows)
     assert (out_dir / "config.yaml").is_file()
     out = capsys.readouterr().out
-    assert "not built yet" in out and f"wrote {out_dir}" in out
+    assert "judged: " in out and "not built yet" in out and f"wrote {out_dir}" in out

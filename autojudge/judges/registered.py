@@ -27,17 +27,10 @@ def _folder(path: str, _: str | None = None):
 
 def _default(_: str, __: str | None = None):
     """The default judge, trained on first use (saying so, with progress)."""
-    from autojudge.cache import say
     from autojudge.config import load_config
-    from autojudge.trainers.judges import default_judge_dir, train_judge
+    from autojudge.trainers.judges import ensure_judge
 
-    config = load_config()
-    folder = default_judge_dir(config)
-    if not (folder / "judge.json").is_file():
-        say(f"no default judge yet: training one (once, about 10 minutes on 2 CPU cores) in "
-            f"{folder}")
-        train_judge(config, folder)
-    return _folder(str(folder))
+    return _folder(str(ensure_judge(load_config())))
 
 
 def _llm(model: str, base_url: str | None):

@@ -35,6 +35,16 @@ def default_judge_dir(config: Config) -> Path:
     return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
+def ensure_judge(config: Config) -> Path:
+    """The default judge's folder for this config, trained first if it is not there yet."""
+    folder = default_judge_dir(config)
+    if not (folder / "judge.json").is_file():
+        say(f"no default judge yet: training one (once; about 20 minutes on 2 CPU cores) in "
+            f"{folder}")
+        train_judge(config, folder)
+    return folder
+
+
 def labelled_pairs(path: Path, n: int, seed: int) -> tuple[list[Record], list[int]]:
     """Up to n judge pairs (a seeded sample; all when n is 0) and their class indices."""
     records, errors = read_records(path)
