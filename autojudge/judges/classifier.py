@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,14 +60,20 @@ class PairClassifier:
         return self.tokenizer(list(texts_a), list(texts_b), truncation=True,
                               max_length=self.max_length, padding=True, return_tensors="pt")
 
-    def logits(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int = 64,
+    def logits(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int = 32,
                quantize: bool = False, progress: bool = False) -> np.ndarray:
-        """Raw class scores, (N, C), in input order."""
+        """Raw class scores, (N, C), in input order. Batches of 32 length-sorted pairs were the
+        fastest on a 2-core CPU (bench/judge_speed.py)."""
+        if not texts_a:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        with _quantized_engine() if quantize else contextlib.nullcontext():
+            return self._logits(texts_a, texts_b, batch_size, quantize, progress)
+
+    def _logits(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int,
+                quantize: bool, progress: bool) -> np.ndarray:
         import torch
         from tqdm.auto import tqdm
 
-        if not texts_a:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
         model = self._quantized() if quantize else self.model
         model.eval()
         lengths = [len(a) + len(b) for a, b in zip(texts_a, texts_b, strict=True)]
@@ -97,6 +104,21 @@ class PairClassifier:
     def invalidate(self) -> None:
         """Forget the quantised copy after the weights change."""
         self._fast = None
+
+
+@contextlib.contextmanager
+def _quantized_engine():
+    """oneDNN's int8 kernels ran ~1.2× faster than the x86 default here; the process-wide
+    setting is restored afterwards."""
+    import torch
+
+    engines = torch.backends.quantized.supported_engines
+    previous = torch.backends.quantized.engine
+    torch.backends.quantized.engine = "onednn" if "onednn" in engines else previous
+    try:
+        yield
+    finally:
+        torch.backends.quantized.engine = previous
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -25,7 +25,7 @@ class ComparisonJudge:
     name = "comparison"
 
     def __init__(self, classifier: PairClassifier, quantize: bool = True,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 32) -> None:
         self.classifier = classifier
         self.quantize = quantize
         self.batch_size = batch_size

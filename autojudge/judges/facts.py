@@ -43,7 +43,7 @@ class FactJudge:
     name = "facts"
 
     def __init__(self, classifier: PairClassifier, quantize: bool = True,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 32) -> None:
         self.classifier = classifier
         self.quantize = quantize
         self.batch_size = batch_size
