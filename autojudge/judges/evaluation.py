@@ -54,15 +54,18 @@ def evaluate(judge: Judge, config: Config, *, split: str = "test", pairs: int = 
 
     items, labels = labelled_pairs(split_path(config.data, "judge", split), pairs,
                                    config.data.seed)
-    return {"split": split, "judges": evaluate_items(judge, items, labels, config, baselines)}
+    probs = judge_probs(judge, items)
+    return {"split": split,
+            "judges": evaluate_items(judge.name, probs, items, labels, config, baselines)}
 
 
-def evaluate_items(judge: Judge, items: Sequence[Record], labels: Sequence[int], config: Config,
-                   baselines: bool = True) -> dict[str, dict[str, Any]]:
-    """Judge name → metrics on these labelled items; baselines fitted on the validation split."""
+def evaluate_items(name: str, probs: np.ndarray, items: Sequence[Record], labels: Sequence[int],
+                   config: Config, baselines: bool = True) -> dict[str, dict[str, Any]]:
+    """Judge name → metrics, for a judge's (N, 3) probabilities on labelled items and for the
+    baselines (fitted on the validation split)."""
     from autojudge.trainers.judges import labelled_pairs
 
-    results = {judge.name: judge_metrics(labels, judge_probs(judge, items))}
+    results = {name: judge_metrics(labels, probs)}
     if baselines:
         val, val_labels = labelled_pairs(split_path(config.data, "judge", "val"),
                                          config.judge.calibration_pairs, config.data.seed)
