@@ -23,7 +23,8 @@ def test_abstentions_are_detected(text):
 @pytest.mark.parametrize("text", [h.format(a="Paris") for h in variants.HEDGES] + [
     "Paris.", "The capital of France is Paris.", "It is not Paris; it is Lyon.",
     "He was unable to attend the ceremony.", "She did not know him before 1990.",
-    "I think it's Paris.",
+    "I think it's Paris.", "I can't say enough good things about this rice cooker.",
+    "I can't tell you how stiff this roll is.",
 ])
 def test_answers_and_committed_hedges_are_not_abstentions(text):
     assert not find_abstention(text).abstains

@@ -43,6 +43,11 @@ COMMITMENT = re.compile(
 """After an abstention cue, these mean the writer commits to an answer after all."""
 
 
+IDIOMS = re.compile(r"\b(?:say|tell you|thank you) (?:enough|how)\b|\bcan(?:'t|not| not) wait\b",
+                    re.IGNORECASE)
+"""Negated phrases that are praise or emphasis, not abstention ("I can't say enough about it")."""
+
+
 @dataclass(frozen=True)
 class AbstentionFinding:
     abstains: bool
@@ -58,7 +63,7 @@ def find_abstention(answer: str) -> AbstentionFinding:
     committed = bool(COMMITMENT.search(text))
     for cue in CUES:
         match = cue.search(text)
-        if match:
+        if match and not IDIOMS.search(text[match.start():match.end() + 20]):
             return AbstentionFinding(not committed, match.group(0), committed)
     return AbstentionFinding(False, None, committed)
 
