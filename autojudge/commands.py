@@ -174,14 +174,12 @@ def add_score(sub: argparse._SubParsersAction) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from autojudge.io import parse_mapping
+    from autojudge.io import InputError, parse_mapping
     from autojudge.judges.base import load_judge
     from autojudge.scoring import score_file
 
     mapping = parse_mapping(args.map)
-    if not args.input.exists():
-        from autojudge.io import InputError
-
+    if not args.input.exists():  # before loading the judge, which may mean training it
         raise InputError(f"{args.input}: no such file or folder")
     judge = load_judge(args.judge, base_url=args.base_url)
     summary = score_file(args.input, args.output, judge, mapping=mapping, split=args.split,

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from autojudge.judges.base import from_probs
 from autojudge.types import Record
 
 _NEG = r"(?:do not|don't|dont|did not|didn't|cannot|can't|can not|could not|couldn't|am not|" \
@@ -82,8 +83,6 @@ class AbstentionJudge:
                 for a in answers]
 
     def judge(self, items: Sequence[Record]) -> list:
-        from autojudge.judges.base import from_probs
-
         out = []
         for p in self.p_abstain([item.answer or "" for item in items]):
             out.append(from_probs((1 - p) / 2, (1 - p) / 2, p, self.name))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autojudge.judges.classifier import PairClassifier, softmax
+from autojudge.judges.base import from_probs
 from autojudge.types import Record
 
 LABELS = ("correct", "incorrect", "abstain")
@@ -37,7 +38,5 @@ class ComparisonJudge:
                                       quantize=self.quantize, progress=progress)
 
     def judge(self, items: Sequence[Record]) -> list:
-        from autojudge.judges.base import from_probs
-
         probs = softmax(self.logits(items))
         return [from_probs(*map(float, p), judge=self.name) for p in probs]

@@ -25,6 +25,7 @@ from autojudge.judges.abstention import find_abstention
 from autojudge.judges.classifier import PairClassifier, softmax
 from autojudge.judges.comparison import ComparisonJudge
 from autojudge.judges.facts import FactJudge
+from autojudge.judges.base import from_probs
 from autojudge.types import Fact, FactStatus, Record
 
 
@@ -93,8 +94,6 @@ class EnsembleJudge:
         return self
 
     def judge(self, items: Sequence[Record]) -> list:
-        from autojudge.judges.base import from_probs
-
         f = self.features(items)
         probs = self.combiner.probs(f.z, f.bad, f.rule)
         # An abstention makes no claims: its facts are not reported.

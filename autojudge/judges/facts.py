@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autojudge.judges.classifier import PairClassifier, softmax
+from autojudge.judges.base import from_probs
 from autojudge.types import Fact, FactStatus, Record
 
 LABELS = ("supported", "contradicted", "unsupported")
@@ -68,8 +69,6 @@ class FactJudge:
 
     def judge(self, items: Sequence[Record]) -> list:
         """Correct iff every claim is supported: p_correct is the least-supported claim's P."""
-        from autojudge.judges.base import from_probs
-
         out = []
         for facts in self.facts(items):
             supported = [f.probability if f.status is FactStatus.SUPPORTED else 1 - f.probability

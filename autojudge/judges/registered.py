@@ -18,7 +18,7 @@ def _folder(path: str, _: str | None = None):
     meta = folder / "judge.json"
     if not meta.is_file():
         raise JudgeError(f"{folder} is not a saved judge (no judge.json); train one with "
-                                "`autojudge judge train`.")
+                         "`autojudge judge train`.")
     kind = json.loads(meta.read_text()).get("kind")
     if kind != "ensemble":
         raise JudgeError(f"{meta}: unknown judge kind {kind!r}")
