@@ -57,12 +57,20 @@ class GenerationConfig:
 
 @dataclass
 class RewardConfig:
+    scheme: str = "ternary"
+    """Reward scheme: ternary, expected or facts (`autojudge.rewards.SCHEMES`)."""
     correct: float = 1.0
     """R_correct: reward for a correct answer."""
     abstain: float = 0.0
     """R_abstain: reward for abstaining."""
     incorrect: float = -1.0
     """R_incorrect: reward for a fabricated (incorrect) answer."""
+    length_weight: float = 0.0
+    """Shaping: subtracted per word beyond `length_limit` (0 turns it off)."""
+    length_limit: int = 40
+    """Shaping: words an answer may use before the length term starts to count."""
+    malformed_weight: float = 0.0
+    """Shaping: subtracted when an answer is empty or leaks chat-template markup (0 turns it off)."""
 
     @property
     def threshold(self) -> float:

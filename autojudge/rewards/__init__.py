@@ -1,1 +1,1 @@
-"""Shaped rewards, abstention-reward calibration and RL-framework adapters (issue #4)."""
+"""Shaped rewards, abstention-reward calibration and RL-framework adapters."""
