@@ -48,20 +48,36 @@ def prompt_ids(policy: Policy, questions: Sequence[str], config: GenerationConfi
 def answer(policy: Policy, questions: Sequence[str], config: GenerationConfig, *,
            greedy: bool = True, batch_size: int = 16) -> list[str]:
     """The policy's answer to each question, in order (a progress bar for long lists)."""
+    return [group[0] for group in _generate(policy, questions, config, sample=not greedy,
+                                            k=1, batch_size=batch_size)]
+
+
+def sample(policy: Policy, questions: Sequence[str], config: GenerationConfig, k: int, *,
+           batch_size: int = 16) -> list[list[str]]:
+    """K sampled answers per question (temperature and top-p from `config`), in order."""
+    if k < 1:
+        raise ValueError(f"samples per question must be at least 1, got {k}")
+    return _generate(policy, questions, config, sample=True, k=k, batch_size=batch_size)
+
+
+def _generate(policy: Policy, questions: Sequence[str], config: GenerationConfig, *,
+              sample: bool, k: int, batch_size: int) -> list[list[str]]:
     import torch
     from tqdm.auto import tqdm
 
-    answers: list[str] = []
-    sample = not greedy and config.temperature > 0
-    batches = range(0, len(questions), batch_size)
+    sample = sample and config.temperature > 0
+    per_batch = max(1, batch_size // k) if k > 1 else batch_size
+    out: list[list[str]] = []
+    batches = range(0, len(questions), per_batch)
     for start in tqdm(batches, desc="generating", unit="batch", disable=len(batches) < 2):
-        enc = prompt_ids(policy, questions[start:start + batch_size], config)
+        enc = prompt_ids(policy, questions[start:start + per_batch], config)
         with torch.no_grad():
-            out = policy.model.generate(
+            ids = policy.model.generate(
                 **enc, max_new_tokens=config.max_new_tokens, do_sample=sample,
                 temperature=config.temperature if sample else None,
-                top_p=config.top_p if sample else None,
-                pad_token_id=policy.tokenizer.pad_token_id)  # (B, T + new)
-        new = out[:, enc["input_ids"].shape[1]:]  # (B, new)
-        answers += [t.strip() for t in policy.tokenizer.batch_decode(new, skip_special_tokens=True)]
-    return answers
+                top_p=config.top_p if sample else None, num_return_sequences=k,
+                pad_token_id=policy.tokenizer.pad_token_id)  # (B·k, T + new)
+        new = ids[:, enc["input_ids"].shape[1]:]  # (B·k, new)
+        texts = [t.strip() for t in policy.tokenizer.batch_decode(new, skip_special_tokens=True)]
+        out += [texts[i:i + k] for i in range(0, len(texts), k)]
+    return out
