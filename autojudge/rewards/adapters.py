@@ -1,0 +1,154 @@
+"""Our judge + reward as the reward function of other RL frameworks.
+
+- TRL (GRPOTrainer, RLOOTrainer): `reward_funcs=[trl_reward(...)]`; the dataset needs a column
+  with the reference answer(s) (`reference` unless told otherwise).
+- veRL: `custom_reward_function.path=<this file>`, `custom_reward_function.name=compute_score`;
+  `ground_truth` is the reference, the question comes from `extra_info["question"]`.
+- OpenRLHF: `--remote_rm_url <this file>` with `--label_key` naming the reference column; OpenRLHF
+  imports this module and calls `reward_func(queries, prompts, labels)`.
+
+The module-level `compute_score` and `reward_func` build their judge on first call from
+AUTOJUDGE_JUDGE (a judge spec or the URL of `autojudge serve`; default `default`) and
+AUTOJUDGE_CONFIG (a YAML recipe for the reward values; default the embedded ones).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autojudge.config import RewardConfig
+from autojudge.judges.base import Judge, load_judge
+from autojudge.rewards.schemes import _MARKUP, Reward
+from autojudge.types import Judgement, Record, Verdict
+
+
+class JudgedReward:
+    """Judge (question, references, answer) items and turn the Judgements into rewards."""
+
+    def __init__(self, judge: Judge | str = "default",
+                 reward: Reward | RewardConfig | None = None) -> None:
+        self.judge = load_judge(judge) if isinstance(judge, str) else judge
+        self.reward = reward if isinstance(reward, Reward) else Reward(reward or RewardConfig())
+
+    def judgements(self, questions: Sequence[str], references: Sequence[Any],
+                   answers: Sequence[str]) -> list[Judgement]:
+        if not len(questions) == len(references) == len(answers):
+            raise ValueError(f"{len(questions)} questions, {len(references)} references and "
+                             f"{len(answers)} answers: one of each per sample")
+        items = [Record(q, as_references(ref), a) for q, ref, a in
+                 zip(questions, references, answers)]
+        return self.judge.judge(items)
+
+    def __call__(self, questions: Sequence[str], references: Sequence[Any],
+                 answers: Sequence[str]) -> list[float]:
+        return self.reward(self.judgements(questions, references, answers), list(answers))
+
+
+def as_references(value: Any) -> tuple[str, ...]:
+    """A reference column's value as a tuple of answers: a string, a JSON list in a string (as
+    frameworks that pass labels as text do), or a list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                return (value,)
+        else:
+            return (value,)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"a reference must be a string or a list of strings, got {value!r}")
+
+
+def rates(judgements: Sequence[Judgement]) -> dict[str, float]:
+    """Share of correct / incorrect / abstain verdicts, and truthfulness (correct − incorrect)."""
+    n = max(1, len(judgements))
+    share = {v.value: sum(j.verdict is v for j in judgements) / n for v in Verdict}
+    return {**share, "truthfulness": share["correct"] - share["incorrect"]}
+
+
+# --- TRL ---------------------------------------------------------------------------------------
+
+def trl_reward(judge: Judge | str = "default", reward: Reward | RewardConfig | None = None, *,
+               reference_column: str = "reference",
+               question_column: str | None = None) -> Callable[..., list[float]]:
+    """A TRL reward function. TRL calls it with `prompts`, `completions`, `completion_ids`, its
+    own helpers and every dataset column as keywords; we take the reference column (and the
+    question column if named, else the prompt's last user turn) and log the verdict rates."""
+    scorer = JudgedReward(judge, reward)
+
+    def autojudge_reward(prompts: list[Any], completions: list[Any],
+                         **columns: Any) -> list[float]:
+        if reference_column not in columns:
+            known = ", ".join(sorted(k for k in columns if not k.startswith(("log_", "trainer",
+                                                                           "completion_"))))
+            raise KeyError(f"autojudge reward: the dataset has no {reference_column!r} column "
+                           f"(columns: {known}); pass reference_column=...")
+        questions = (columns[question_column] if question_column
+                     else [message_text(p, "user") for p in prompts])
+        answers = [message_text(c, "assistant") for c in completions]
+        judgements = scorer.judgements(questions, columns[reference_column], answers)
+        log_metric = columns.get("log_metric")
+        if callable(log_metric):
+            for name, value in rates(judgements).items():
+                log_metric(f"autojudge/{name}", value)
+        return scorer.reward(judgements, answers)
+
+    return autojudge_reward
+
+
+def message_text(value: Any, role: str) -> str:
+    """Plain text of a prompt or completion: a string, or the last `role` message of a
+    conversation (a list of {"role", "content"} dicts)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
+        picked = [m for m in value if m.get("role") == role] or value
+        content = picked[-1].get("content", "")
+        return content if isinstance(content, str) else " ".join(
+            part.get("text", "") for part in content if isinstance(part, dict))
+    raise ValueError(f"expected text or a list of chat messages, got {type(value).__name__}")
+
+
+# --- veRL and OpenRLHF: module-level functions, configured from the environment ----------------
+
+_SHARED: JudgedReward | None = None
+
+
+def shared() -> JudgedReward:
+    """The judge + reward the module-level adapters use, built once per process."""
+    global _SHARED
+    if _SHARED is None:
+        from autojudge.config import load_config
+
+        config = load_config(os.environ.get("AUTOJUDGE_CONFIG") or None)
+        _SHARED = JudgedReward(os.environ.get("AUTOJUDGE_JUDGE", "default"), config.reward)
+    return _SHARED
+
+
+def compute_score(data_source: str, solution_str: str, ground_truth: Any,
+                  extra_info: dict[str, Any] | None = None) -> float:
+    """veRL's reward-function signature: one sample's reward. `data_source` is not used."""
+    question = (extra_info or {}).get("question", "")
+    return shared()([question], [ground_truth], [solution_str])[0]
+
+
+def reward_func(queries: Sequence[str], prompts: Sequence[str],
+                labels: Sequence[Any]) -> dict[str, Any]:
+    """OpenRLHF's custom reward function: queries are prompt + response, labels the references.
+    Returns rewards, scores in [0, 1] (for dynamic filtering) and verdict rates for logging."""
+    import torch
+
+    scorer = shared()
+    answers = [q[len(p):] if q.startswith(p) else q for q, p in zip(queries, prompts)]
+    questions = [" ".join(_MARKUP.sub(" ", p).split()) for p in prompts]
+    judgements = scorer.judgements(questions, labels, answers)
+    rewards = torch.tensor(scorer.reward(judgements, answers), dtype=torch.float32)
+    low, high = scorer.reward.values.incorrect, scorer.reward.values.correct
+    scores = ((rewards - low) / (high - low)).clamp(0.0, 1.0)
+    logs = {f"autojudge/{k}": torch.tensor(v) for k, v in rates(judgements).items()}
+    return {"rewards": rewards, "scores": scores, "extra_logs": logs}

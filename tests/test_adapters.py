@@ -1,0 +1,131 @@
+"""The RL-framework adapters: TRL's reward_funcs (with real GRPOTrainer steps), veRL's
+compute_score and OpenRLHF's reward_func, offline."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autojudge.config import RewardConfig
+from autojudge.judges.base import from_probs
+from autojudge.rewards import adapters
+from autojudge.types import Record
+
+
+class SubstringJudge:
+    """Correct iff a reference occurs in the answer; abstain on "don't know"."""
+
+    name = "substring"
+
+    def __init__(self) -> None:
+        self.seen: list[Record] = []
+
+    def judge(self, items):
+        self.seen += items
+        out = []
+        for r in items:
+            if "don't know" in r.answer.lower():
+                out.append(from_probs(0.0, 0.0, 1.0, self.name))
+            elif any(ref.lower() in r.answer.lower() for ref in r.reference):
+                out.append(from_probs(1.0, 0.0, 0.0, self.name))
+            else:
+                out.append(from_probs(0.0, 1.0, 0.0, self.name))
+        return out
+
+
+def test_trl_reward_plain_and_conversational():
+    judge = SubstringJudge()
+    fn = adapters.trl_reward(judge, RewardConfig(abstain=0.25))
+    logged = {}
+    rewards = fn(prompts=["What is the capital of France?", "Who wrote Hamlet?"],
+                 completions=["Paris.", "I don't know."], completion_ids=[[1], [2]],
+                 reference=["Paris", '["Shakespeare", "William Shakespeare"]'],
+                 trainer_state=None, log_metric=lambda k, v: logged.setdefault(k, v))
+    assert rewards == [1.0, 0.25]
+    assert judge.seen[1].reference == ("Shakespeare", "William Shakespeare")
+    assert logged["autojudge/correct"] == 0.5 and logged["autojudge/truthfulness"] == 0.5
+
+    convo = fn(prompts=[[{"role": "system", "content": "Be brief."},
+                         {"role": "user", "content": "Capital of Peru?"}]],
+               completions=[[{"role": "assistant", "content": "Quito"}]], reference=["Lima"])
+    assert convo == [-1.0]
+    assert judge.seen[-1].question == "Capital of Peru?" and judge.seen[-1].answer == "Quito"
+
+
+def test_trl_reward_names_missing_column():
+    fn = adapters.trl_reward(SubstringJudge())
+    with pytest.raises(KeyError, match="no 'reference' column.*columns: answer"):
+        fn(prompts=["q"], completions=["a"], answer=["x"], log_metric=print)
+
+
+def test_references_parse():
+    assert adapters.as_references("Paris") == ("Paris",)
+    assert adapters.as_references('["a", "b"]') == ("a", "b")
+    assert adapters.as_references("[not json") == ("[not json",)
+    with pytest.raises(ValueError, match="string or a list of strings"):
+        adapters.as_references(3)
+
+
+@pytest.fixture
+def shared_judge(monkeypatch):
+    judge = SubstringJudge()
+    monkeypatch.setattr(adapters, "_SHARED", adapters.JudgedReward(judge, RewardConfig()))
+    return judge
+
+
+def test_verl_compute_score(shared_judge):
+    score = adapters.compute_score("squad", "It is Paris.", "Paris",
+                                   {"question": "Capital of France?", "index": 3})
+    assert score == 1.0 and shared_judge.seen[0].question == "Capital of France?"
+    assert adapters.compute_score("squad", "Lyon", ["Paris"], None) == -1.0
+
+
+def test_openrlhf_reward_func(shared_judge):
+    prompts = ["<|user|> Capital of France? <|assistant|>", "<|user|> Who wrote Hamlet? "
+               "<|assistant|>"]
+    out = adapters.reward_func([prompts[0] + " Paris", prompts[1] + " I don't know"], prompts,
+                               ["Paris", "Shakespeare"])
+    assert out["rewards"].tolist() == [1.0, 0.0]
+    assert out["scores"].tolist() == [1.0, 0.5]
+    assert shared_judge.seen[0].question == "Capital of France?"
+    assert shared_judge.seen[1].answer == " I don't know"
+    assert float(out["extra_logs"]["autojudge/abstain"]) == 0.5
+
+
+def test_shared_adapter_reads_environment(monkeypatch, tiny_judge_dir, tmp_path):
+    config = tmp_path / "r.yaml"
+    config.write_text("reward:\n  abstain: 0.3\n")
+    monkeypatch.setenv("AUTOJUDGE_JUDGE", str(tiny_judge_dir))
+    monkeypatch.setenv("AUTOJUDGE_CONFIG", str(config))
+    monkeypatch.setattr(adapters, "_SHARED", None)
+    score = adapters.compute_score("x", "I don't know.", "Paris", {"question": "Capital?"})
+    assert adapters.shared().reward.values.abstain == 0.3
+    assert math.isfinite(score) and score in (1.0, 0.3, -1.0)
+
+
+def test_trl_grpo_trainer_runs_with_our_reward(tiny_causal_lm_dir, tmp_path):
+    """Two real GRPOTrainer steps on a tiny random model with our reward, offline."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    judge = SubstringJudge()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm_dir)
+    tokenizer.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm_dir)
+    before = [p.detach().clone() for p in model.parameters()]
+    data = Dataset.from_dict({"prompt": ["the capital of france is", "the cat sat on the"] * 4,
+                              "reference": ["paris", "mat"] * 4})
+    args = GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2,
+                      max_completion_length=4, max_steps=2, learning_rate=1e-2, logging_steps=1,
+                      report_to=[], use_cpu=True, save_strategy="no", seed=0)
+    trainer = GRPOTrainer(model=model, reward_funcs=[adapters.trl_reward(judge)], args=args,
+                          train_dataset=data, processing_class=tokenizer)
+    trainer.train()
+    assert len(judge.seen) >= 8  # two steps of four completions each
+    assert {r.reference for r in judge.seen} <= {("paris",), ("mat",)}
+    logs = [h for h in trainer.state.log_history if "autojudge/correct" in h]
+    assert logs and all(math.isfinite(h["reward"]) for h in logs)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
