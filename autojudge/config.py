@@ -90,6 +90,51 @@ class PPOConfig:
     """Coefficient of the per-token KL penalty to the reference policy."""
     clip_range: float = 0.2
     """PPO ratio clip."""
+    epochs: int = 2
+    """PPO epochs (passes over the rollout's minibatches) per step."""
+    minibatch_size: int = 8
+    """Sequences per gradient step, across all processes (divides batch_size)."""
+    gamma: float = 1.0
+    """Discount per token."""
+    lam: float = 0.95
+    """GAE lambda."""
+    vf_coef: float = 0.1
+    """Weight of the value loss beside the policy loss."""
+    value_clip: float = 0.2
+    """How far a value prediction may move from its rollout value before the loss clips it."""
+    kl_estimator: Literal["k1", "k3"] = "k1"
+    """Per-token KL estimator for the penalty: k1 = log p − log q, k3 = (q/p − 1) − log(q/p)."""
+    adaptive_kl: bool = False
+    """Adapt kl_coef towards kl_target (Ziegler et al.'s controller) instead of keeping it fixed."""
+    kl_target: float = 6.0
+    """Adaptive KL: target KL per answer (summed over its tokens), in nats."""
+    kl_horizon: int = 10_000
+    """Adaptive KL: samples over which the coefficient moves by at most 20 %."""
+    early_stop_kl: float = 0.1
+    """Stop a step's epochs once a minibatch's approximate KL(old ‖ new) exceeds this (0: never)."""
+    max_grad_norm: float = 1.0
+    """Gradient norm clip."""
+    whiten_advantages: bool = True
+    """Normalise advantages to zero mean and unit variance per rollout."""
+    value_head: Literal["shared", "separate"] = "shared"
+    """Value head on the policy's own trunk, or on a separate copy of it (a critic)."""
+    lora: bool = False
+    """Train LoRA adapters instead of all weights; the reference policy is the adapter turned off."""
+    lora_r: int = 16
+    """LoRA rank."""
+    lora_alpha: int = 32
+    """LoRA scaling numerator (scale = alpha / r)."""
+    save_every: int = 10
+    """Write a checkpoint (weights, optimizer, RNG) every this many steps (0: only at the end)."""
+    seed: int = 0
+    """Seed of question order, sampling and initialisation."""
+    max_bad_steps: int = 3
+    """Stop after this many steps in a row whose losses were all non-finite."""
+
+    def __post_init__(self) -> None:
+        if self.batch_size % self.minibatch_size:
+            raise ConfigError(f"ppo.minibatch_size ({self.minibatch_size}) must divide "
+                              f"ppo.batch_size ({self.batch_size})")
 
 
 @dataclass
