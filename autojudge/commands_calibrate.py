@@ -59,6 +59,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         return _check(args, config, out)
     folder = None
     if args.input:
+        folder = Path(args.judge) if Path(args.judge).is_dir() else None
         rows, errors = read_judged(args.input)
         for message in errors[:5]:
             say(f"left out {message}")
@@ -86,23 +87,13 @@ def _sample(args: argparse.Namespace, config: Any, ids: set[str] | None = None
             ) -> tuple[list[dict[str, Any]], Path | None]:
     """Sample and judge (all questions in `ids` if given, else `--questions` of them); also
     return the judge's folder (for its measured confusion)."""
-    import random
-
-    from autojudge.data.build import build, split_path
-    from autojudge.io import read_records
+    from autojudge.commands_policy import held_out_questions
     from autojudge.judges.base import load_judge
     from autojudge.policy import load_policy
     from autojudge.rewards.calibrate import sample_rows
     from autojudge.trainers.judges import ensure_judge
 
-    if args.data is None:
-        build(config.data)
-    path = args.data or split_path(config.data, "qa", "test")
-    records, _ = read_records(path, require=("question", "reference"))
-    if ids is not None:
-        records = [r for r in records if (r.id or r.question) in ids]
-    elif len(records) > args.questions:
-        records = random.Random(config.data.seed).sample(records, args.questions)
+    records, _ = held_out_questions(config, args.data, args.questions, ids)
     folder = None
     if args.judge == "default":
         folder = ensure_judge(config)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -81,3 +82,48 @@ class Judgement:
             "judge": self.judge,
             "error": self.error,
         }
+
+
+@dataclass(frozen=True)
+class Rates:
+    """How a policy's answers came out, as shares of all questions (SimpleQA / TruthRL terms)."""
+
+    accuracy: float
+    """Correct answers / all."""
+    hallucination: float
+    """Incorrect answers / all."""
+    abstention: float
+    """Abstentions / all."""
+
+    @classmethod
+    def of(cls, verdicts: Iterable[Verdict]) -> Rates:
+        verdicts = list(verdicts)
+        n = len(verdicts)
+        if not n:
+            raise ValueError("no verdicts to count")
+        return cls(*(sum(v is kind for v in verdicts) / n for kind in Verdict))
+
+    @property
+    def answer_rate(self) -> float:
+        return 1.0 - self.abstention
+
+    @property
+    def truthfulness(self) -> float:
+        """Accuracy − hallucination rate."""
+        return self.accuracy - self.hallucination
+
+    @property
+    def correct_given_attempted(self) -> float:
+        return self.accuracy / self.answer_rate if self.answer_rate > 0 else 0.0
+
+    @property
+    def simpleqa_f(self) -> float:
+        """Harmonic mean of accuracy and correct-given-attempted (SimpleQA's F)."""
+        a, c = self.accuracy, self.correct_given_attempted
+        return 2 * a * c / (a + c) if a + c else 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {**asdict(self), "answer_rate": self.answer_rate,
+                "truthfulness": self.truthfulness,
+                "correct_given_attempted": self.correct_given_attempted,
+                "simpleqa_f": self.simpleqa_f}

@@ -22,7 +22,7 @@ from typing import Any
 from autojudge.config import RewardConfig
 from autojudge.judges.base import Judge, load_judge
 from autojudge.rewards.schemes import _MARKUP, Reward
-from autojudge.types import Judgement, Record, Verdict
+from autojudge.types import Judgement, Rates, Record
 
 
 class JudgedReward:
@@ -66,9 +66,9 @@ def as_references(value: Any) -> tuple[str, ...]:
 
 def rates(judgements: Sequence[Judgement]) -> dict[str, float]:
     """Share of correct / incorrect / abstain verdicts, and truthfulness (correct − incorrect)."""
-    n = max(1, len(judgements))
-    share = {v.value: sum(j.verdict is v for j in judgements) / n for v in Verdict}
-    return {**share, "truthfulness": share["correct"] - share["incorrect"]}
+    r = Rates.of(j.verdict for j in judgements)
+    return {"correct": r.accuracy, "incorrect": r.hallucination, "abstain": r.abstention,
+            "truthfulness": r.truthfulness}
 
 
 # --- TRL ---------------------------------------------------------------------------------------

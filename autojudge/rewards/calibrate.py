@@ -24,13 +24,10 @@ def sample_rows(policy: Any, judge: Judge, records: Sequence[Record], generation
     """K sampled answers per question from `policy` (an autojudge Policy), judged: one row per
     sample with the question's id and the Judgement's fields (the `--input` format)."""
     from autojudge.policy import sample
+    from autojudge.policy_eval import judged_rows
 
     groups = sample(policy, [r.question for r in records], generation, k, batch_size=batch_size)
-    items = [Record(r.question, r.reference, a, r.id) for r, g in zip(records, groups) for a in g]
-    judgements = judge.judge(items)
-    return [{"id": it.id or it.question, "question": it.question, "reference": list(it.reference),
-             "answer": it.answer, "sample": i % k, **j.to_dict()}
-            for i, (it, j) in enumerate(zip(items, judgements, strict=True))]
+    return judged_rows(judge, records, groups)
 
 
 def read_judged(path: Path) -> tuple[list[dict[str, Any]], list[str]]:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from autojudge.rewards.schemes import answer_threshold, effective_threshold
-from autojudge.types import Verdict
+from autojudge.types import Rates, Verdict
 
 
 @dataclass(frozen=True)
@@ -36,33 +36,14 @@ class QuestionStats:
 
 
 @dataclass(frozen=True)
-class PolicyMetrics:
-    """What a threshold policy does over a population of questions (rates over all questions)."""
+class PolicyMetrics(Rates):
+    """What a threshold policy does over a population of questions."""
 
-    threshold: float
-    answer_rate: float
-    accuracy: float
-    hallucination: float
-    abstention: float
-
-    @property
-    def truthfulness(self) -> float:
-        return self.accuracy - self.hallucination
-
-    @property
-    def correct_given_attempted(self) -> float:
-        return self.accuracy / self.answer_rate if self.answer_rate else 0.0
-
-    @property
-    def simpleqa_f(self) -> float:
-        """Harmonic mean of accuracy and correct-given-attempted (SimpleQA's F)."""
-        a, c = self.accuracy, self.correct_given_attempted
-        return 2 * a * c / (a + c) if a + c else 0.0
+    threshold: float = 0.0
+    """The policy answers iff P(correct) exceeds this."""
 
     def to_dict(self) -> dict[str, float]:
-        return {**asdict(self), "truthfulness": self.truthfulness,
-                "correct_given_attempted": self.correct_given_attempted,
-                "simpleqa_f": self.simpleqa_f}
+        return {**super().to_dict(), "threshold": self.threshold}
 
 
 @dataclass(frozen=True)
@@ -112,8 +93,7 @@ def policy_metrics(p: np.ndarray, threshold: float) -> PolicyMetrics:
     n = p.size
     accuracy = float(p[answered].sum() / n)
     hallucination = float((1.0 - p[answered]).sum() / n)
-    answer_rate = float(answered.mean())
-    return PolicyMetrics(threshold, answer_rate, accuracy, hallucination, 1.0 - answer_rate)
+    return PolicyMetrics(accuracy, hallucination, 1.0 - float(answered.mean()), threshold)
 
 
 def sweep_abstain(p: np.ndarray, correct: float, incorrect: float, e1: float, e2: float,

@@ -1,0 +1,82 @@
+"""`autojudge eval`: parse, call autojudge.policy_eval, print and write."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from autojudge.cache import say
+
+
+def add_eval(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser(
+        "eval", help="Evaluate a policy's truthfulness with the judge.",
+        description="Greedy (and optionally sampled) answers of a policy to held-out questions, "
+                    "judged: accuracy, hallucination rate, abstention rate, truthfulness, "
+                    "correct-given-attempted and SimpleQA F. --compare puts a second model "
+                    "beside it. Writes eval.json, report.md, rates.png and the judged answers.")
+    ev.add_argument("--config", type=Path, help="YAML recipe (default: the embedded defaults)")
+    ev.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                    help="dotted overrides, e.g. generation.max_new_tokens=32")
+    ev.add_argument("--model", help="policy: a known name or a local folder (default: "
+                                    "models.policy of the config)")
+    ev.add_argument("--compare", help="a second policy to evaluate on the same questions")
+    ev.add_argument("--data", type=Path, help="QA records (question, reference) (default: the "
+                                              "held-out test split)")
+    ev.add_argument("--questions", type=int, default=200, help="questions to evaluate on")
+    ev.add_argument("--samples", type=int, default=0, help="also sample this many answers each")
+    ev.add_argument("--judge", default="default", help="default, a saved judge folder, a URL of "
+                                                       "`autojudge serve`, or llm:MODEL")
+    ev.add_argument("--base-url", help="OpenAI-compatible endpoint for --judge llm:MODEL")
+    ev.add_argument("--out", type=Path, help="output folder (default: runs/eval-<time>)")
+    ev.set_defaults(run=_eval)
+
+
+def held_out_questions(config: Any, data: Path | None, n: int, ids: set[str] | None = None
+                       ) -> tuple[list[Any], Path]:
+    """`n` QA records (seeded choice) from `data` or the held-out test split (built if needed);
+    with `ids`, exactly the records whose id (or question) is in it."""
+    from autojudge.data.build import build, split_path
+    from autojudge.io import read_records
+
+    if data is None:
+        build(config.data)
+    path = data or split_path(config.data, "qa", "test")
+    records, _ = read_records(path, require=("question", "reference"))
+    if ids is not None:
+        records = [r for r in records if (r.id or r.question) in ids]
+    elif len(records) > n:
+        records = random.Random(config.data.seed).sample(records, n)
+    return records, path
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from autojudge.config import load_config
+    from autojudge.judges.base import load_judge
+    from autojudge.policy_eval import evaluate_policy, format_table, write_report
+
+    config = load_config(args.config, args.overrides)
+    out = args.out or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
+    records, path = held_out_questions(config, args.data, args.questions)
+    judge = load_judge(args.judge, base_url=args.base_url)
+    models = [args.model or config.models.policy] + ([args.compare] if args.compare else [])
+    reports = []
+    for model in models:
+        say(f"evaluating {model} on {len(records)} questions")
+        reports.append(evaluate_policy(model, judge, records, config.generation,
+                                       samples=args.samples))
+    labels = _labels(models)
+    paths = write_report(reports, labels, out, {"data": str(path), "questions": len(records),
+                                                "judge": args.judge})
+    print(format_table(reports, labels))
+    print(f"\nwrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def _labels(models: list[str]) -> list[str]:
+    names = [Path(m).name or m for m in models]
+    return names if len(set(names)) == len(names) else [f"{i + 1}:{n}" for i, n in
+                                                          enumerate(names)]

@@ -1,0 +1,148 @@
+"""`autojudge eval`: a policy's greedy (and optionally sampled) answers to QA records, judged:
+accuracy, hallucination, abstention, truthfulness, correct-given-attempted, SimpleQA F."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autojudge.config import GenerationConfig
+from autojudge.judges.base import Judge
+from autojudge.types import Rates, Record, Verdict
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """One model's judged answers and their rates."""
+
+    model: str
+    greedy: Rates
+    greedy_rows: list[dict[str, Any]]
+    """One row per question: id, question, reference, answer and the Judgement's fields."""
+    sampled: Rates | None = None
+    sampled_rows: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "questions": len(self.greedy_rows),
+                "greedy": self.greedy.to_dict(),
+                "sampled": self.sampled.to_dict() if self.sampled else None,
+                "samples": len(self.sampled_rows)}
+
+
+def evaluate_policy(model: str, judge: Judge, records: Sequence[Record],
+                    generation: GenerationConfig, *, samples: int = 0,
+                    batch_size: int = 16) -> PolicyReport:
+    """Greedy answers to every record (and `samples` sampled answers each if > 0), judged."""
+    from autojudge.policy import answer, load_policy, sample
+
+    policy = load_policy(model)
+    answers = answer(policy, [r.question for r in records], generation, batch_size=batch_size)
+    greedy = judged_rows(judge, records, [[a] for a in answers])
+    sampled: list[dict[str, Any]] = []
+    if samples:
+        groups = sample(policy, [r.question for r in records], generation, samples,
+                        batch_size=batch_size * 4)
+        sampled = judged_rows(judge, records, groups)
+    return PolicyReport(model, _rates(greedy), greedy, _rates(sampled) if sampled else None,
+                        tuple(sampled))
+
+
+def judged_rows(judge: Judge, records: Sequence[Record], groups: Sequence[Sequence[str]]
+                ) -> list[dict[str, Any]]:
+    """Judge each record's answers (one group per record): one row per answer with the
+    question's id, its index in the group (`sample`) and the Judgement's fields."""
+    items = [Record(r.question, r.reference, a, r.id)
+             for r, group in zip(records, groups, strict=True) for a in group]
+    index = [i for group in groups for i in range(len(group))]
+    return [{"id": it.id or it.question, "question": it.question, "reference": list(it.reference),
+             "answer": it.answer, "sample": i, **j.to_dict()}
+            for it, i, j in zip(items, index, judge.judge(items), strict=True)]
+
+
+def _rates(rows: Sequence[dict[str, Any]]) -> Rates:
+    return Rates.of(Verdict(r["verdict"]) for r in rows)
+
+
+METRICS = (("accuracy", "accuracy"), ("hallucination", "hallucination"),
+           ("abstention", "abstention"), ("truthfulness", "truthfulness"),
+           ("correct|attempted", "correct_given_attempted"), ("SimpleQA F", "simpleqa_f"))
+
+
+def format_table(reports: Sequence[PolicyReport], labels: Sequence[str] | None = None) -> str:
+    """Metrics down, models across (greedy answers; sampled in brackets when measured)."""
+    labels = list(labels or [Path(r.model).name for r in reports])
+    width = max(14, *(len(lab) + 2 for lab in labels))
+    lines = [f"{'':<20}" + "".join(f"{lab:>{width}}" for lab in labels),
+             "-" * (20 + width * len(labels))]
+    for title, key in METRICS:
+        cells = []
+        for r in reports:
+            cell = f"{getattr(r.greedy, key):.3f}"
+            if r.sampled:
+                cell += f" ({getattr(r.sampled, key):.3f})"
+            cells.append(f"{cell:>{width}}")
+        lines.append(f"{title:<20}" + "".join(cells))
+    lines.append(f"{'questions':<20}" + "".join(f"{len(r.greedy_rows):>{width}}"
+                                               for r in reports))
+    return "\n".join(lines)
+
+
+def plot_rates(reports: Sequence[PolicyReport], labels: Sequence[str], path: Path) -> Path:
+    """Grouped bars: correct / incorrect / abstain share and truthfulness per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    keys = [("accuracy", "correct"), ("hallucination", "incorrect"), ("abstention", "abstain"),
+            ("truthfulness", "truthfulness")]
+    x = np.arange(len(keys))
+    width = 0.8 / len(reports)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for i, (report, label) in enumerate(zip(reports, labels)):
+        values = [getattr(report.greedy, k) for k, _ in keys]
+        ax.bar(x + i * width - 0.4 + width / 2, values, width, label=label)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xticks(x, [name for _, name in keys])
+    ax.set_ylabel("share of questions (greedy answers)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(reports: Sequence[PolicyReport], labels: Sequence[str], out: Path,
+                 meta: dict[str, Any]) -> list[Path]:
+    """eval.json, report.md, rates.png and answers_<label>.jsonl in `out`."""
+    from autojudge.io import write_jsonl
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "eval.json", out / "report.md", plot_rates(reports, labels, out / "rates.png")]
+    data = {**meta, "models": {lab: r.to_dict() for lab, r in zip(labels, reports)}}
+    paths[0].write_text(json.dumps(data, indent=2) + "\n")
+    for lab, r in zip(labels, reports):
+        write_jsonl(out / f"answers_{_slug(lab)}.jsonl", [*r.greedy_rows, *r.sampled_rows])
+    examples = "\n".join(
+        f"| {_cell(row['question'])} | {_cell(row['reference'][0])} | {_cell(row['answer'])} | "
+        f"{row['verdict']} |" for row in reports[-1].greedy_rows[:10])
+    paths[1].write_text(
+        f"# Policy evaluation\n\n{meta.get('questions', '')} questions from "
+        f"`{meta.get('data', '')}`, judged by `{meta.get('judge', '')}`.\n\n"
+        f"```\n{format_table(reports, labels)}\n```\n\n![rates](rates.png)\n\n"
+        f"## First answers of {labels[-1]}\n\n| question | reference | answer | verdict |\n"
+        f"|---|---|---|---|\n{examples}\n", encoding="utf-8")
+    return paths
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+
+
+def _cell(text: str, n: int = 80) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,46 @@
+"""`autojudge eval`: rates by hand, and the command end to end on a tiny policy and judge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autojudge.types import Rates, Verdict
+
+
+def test_rates_by_hand():
+    c, i, a = Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN
+    r = Rates.of([c, c, i, a])
+    assert (r.accuracy, r.hallucination, r.abstention) == (0.5, 0.25, 0.25)
+    assert r.truthfulness == 0.25
+    # correct given attempted: 0.5 / 0.75 = 2/3; F = 2 · 0.5 · 2/3 / (0.5 + 2/3) = 4/7
+    assert r.correct_given_attempted == pytest.approx(2 / 3)
+    assert r.simpleqa_f == pytest.approx(4 / 7)
+    assert Rates.of([a]).correct_given_attempted == 0.0
+    with pytest.raises(ValueError, match="no verdicts"):
+        Rates.of([])
+
+
+def test_eval_command_compares_two_models(tiny_causal_lm_dir, tiny_judge_dir, tmp_path, capsys):
+    from autojudge.cli import main
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text("\n".join(json.dumps({"id": f"q{i}", "question": f"who wrote book {i} ?",
+                                          "reference": ["the author"]}) for i in range(5)) + "\n")
+    out = tmp_path / "eval"
+    rc = main(["eval", "--model", str(tiny_causal_lm_dir), "--compare", str(tiny_causal_lm_dir),
+               "--data", str(data), "--questions", "4", "--samples", "2", "--judge",
+               str(tiny_judge_dir), "--out", str(out), "--config", "configs/tiny.yaml"])
+    assert rc == 0
+    report = json.loads((out / "eval.json").read_text())
+    first, second = report["models"].values()
+    assert first["questions"] == 4 and first["samples"] == 8
+    assert first["greedy"] == second["greedy"]  # same model, greedy: same answers and verdicts
+    g = first["greedy"]
+    assert g["accuracy"] + g["hallucination"] + g["abstention"] == pytest.approx(1.0)
+    table = capsys.readouterr().out
+    assert "truthfulness" in table and "SimpleQA F" in table
+    assert (out / "rates.png").stat().st_size > 1000
+    assert "| question | reference | answer | verdict |" in (out / "report.md").read_text()
+    assert len(list(out.glob("answers_*.jsonl"))) == 2
