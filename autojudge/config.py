@@ -138,6 +138,30 @@ class PPOConfig:
 
 
 @dataclass
+class WarmStartConfig:
+    enabled: bool = True
+    """Run the "I don't know" warm-start (R-Tuning style) before PPO in the default recipe."""
+    questions: int = 160
+    """Training questions the base policy is sampled on."""
+    samples: int = 4
+    """Answers sampled per question to tell what the policy knows."""
+    right_at: float = 0.5
+    """A question is known when at least this share of its samples is judged correct."""
+    abstain_per_known: float = 2.0
+    """At most this many "I don't know" examples per known question (the rest are dropped)."""
+    min_abstain: int = 16
+    """...but at least this many, if there are that many unknown questions."""
+    abstention: str = "I don't know."
+    """The answer taught for questions the policy gets wrong in every sample."""
+    epochs: int = 2
+    """Passes over the warm-start examples."""
+    lr: float = 2e-5
+    """Learning rate (AdamW, linear decay)."""
+    batch_size: int = 8
+    """Examples per step."""
+
+
+@dataclass
 class JudgeConfig:
     train_pairs: int = 20_000
     """Judge pairs (sampled from the train split) the comparison judge is fine-tuned on."""
@@ -171,6 +195,8 @@ class Config:
     """How the default judge is trained."""
     reward: RewardConfig = field(default_factory=RewardConfig)
     """Shaped reward for correct / abstain / incorrect."""
+    warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
+    """The "I don't know" fine-tuning before PPO."""
     ppo: PPOConfig = field(default_factory=PPOConfig)
     """PPO hyper-parameters."""
 

@@ -1,0 +1,49 @@
+"""The "I don't know" warm-start: example selection by hand, and a tiny end-to-end run."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from autojudge.config import WarmStartConfig, load_config
+from autojudge.trainers.warm_start import select_examples, warm_start
+from autojudge.types import Record
+
+
+def rows(qid: str, verdicts: str, p: float = 0.9) -> list[dict]:
+    kinds = {"c": "correct", "i": "incorrect", "a": "abstain"}
+    return [{"id": qid, "question": f"q {qid}", "answer": f"{qid} answer {n}", "verdict": kinds[v],
+             "p_correct": p - n / 100} for n, v in enumerate(verdicts)]
+
+
+def test_select_examples_by_hand():
+    cfg = WarmStartConfig(right_at=0.5, abstain_per_known=1.0, min_abstain=1)
+    judged = (rows("known", "ccci") + rows("mixed", "ciii") + rows("never1", "iiii")
+              + rows("never2", "iaii") + rows("never3", "aaaa"))
+    examples, unknown = select_examples(judged, cfg, seed=0)
+    # one known question → at most max(1, 1·1) = 1 abstention example of the 3 unknown ones
+    assert unknown == 3
+    assert sorted(e.kind for e in examples) == ["abstain", "known"]
+    known = next(e for e in examples if e.kind == "known")
+    assert known.target == "known answer 0"  # its most confident correct sample
+    assert next(e for e in examples if e.kind == "abstain").target == "I don't know."
+
+
+def test_warm_start_trains_and_saves(tiny_causal_lm, tmp_path):
+    from autojudge.policy import load_policy
+    from tests.test_adapters import SubstringJudge
+
+    config = load_config("configs/tiny.yaml", ["warm_start.questions=6", "warm_start.samples=2",
+                                               "warm_start.epochs=1", "warm_start.lr=1e-2"])
+    before = [p.detach().clone() for p in tiny_causal_lm.model.parameters()]
+    questions = [Record(f"who wrote book {i} ?", ("zzz-never",), id=f"q{i}") for i in range(8)]
+    result = warm_start(config, tiny_causal_lm, SubstringJudge(), questions, tmp_path)
+    assert result.known == 0 and result.unknown == 6 and result.abstain == 6
+    assert result.steps >= 1 and torch.isfinite(torch.tensor(result.final_loss))
+    assert any(not torch.equal(a, b) for a, b in zip(before, tiny_causal_lm.model.parameters()))
+    reloaded = load_policy(result.policy_dir)
+    assert reloaded.model.config.vocab_size == tiny_causal_lm.model.config.vocab_size
+    examples = [json.loads(line) for line in (tmp_path / "examples.jsonl").open()]
+    assert {e["target"] for e in examples} == {"I don't know."}
+    assert len((tmp_path / "samples.jsonl").read_text().splitlines()) == 12
