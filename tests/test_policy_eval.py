@@ -44,3 +44,38 @@ def test_eval_command_compares_two_models(tiny_causal_lm_dir, tiny_judge_dir, tm
     assert (out / "rates.png").stat().st_size > 1000
     assert "| question | reference | answer | verdict |" in (out / "report.md").read_text()
     assert len(list(out.glob("answers_*.jsonl"))) == 2
+
+
+def test_train_command_warm_starts_then_runs_ppo(tiny_causal_lm_dir, tiny_judge_dir, tmp_path):
+    from autojudge.cli import main
+    from autojudge.policy import load_policy
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text("\n".join(json.dumps({"id": f"q{i}", "question": f"who wrote book {i} ?",
+                                          "reference": ["the author"]}) for i in range(6)) + "\n")
+    out = tmp_path / "run"
+    args = ["train", "--config", "configs/tiny.yaml", "--model", str(tiny_causal_lm_dir),
+            "--judge", str(tiny_judge_dir), "--data", str(data), "--out", str(out),
+            "warm_start.questions=4", "warm_start.samples=2", "warm_start.epochs=1",
+            "ppo.steps=1"]
+    assert main(args) == 0
+    assert (out / "warm_start" / "warm_start.json").is_file()
+    log = [json.loads(line) for line in (out / "ppo" / "log.jsonl").open()]
+    assert [row["step"] for row in log] == [1]
+    load_policy(out / "ppo" / "policy")
+    # resumed with more steps: the warm-start is reused and PPO goes on from step 1
+    assert main(args[:-1] + ["ppo.steps=2", "--resume"]) == 0
+    log = [json.loads(line) for line in (out / "ppo" / "log.jsonl").open()]
+    assert [row["step"] for row in log] == [1, 2]
+
+
+def test_train_sft_idk_alone(tiny_causal_lm_dir, tiny_judge_dir, tmp_path, capsys):
+    from autojudge.cli import main
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text(json.dumps({"question": "who wrote it ?", "reference": ["nobody"]}) + "\n")
+    assert main(["train", "sft-idk", "--config", "configs/tiny.yaml", "--model",
+                 str(tiny_causal_lm_dir), "--judge", str(tiny_judge_dir), "--data", str(data),
+                 "--out", str(tmp_path / "w"), "warm_start.samples=2"]) == 0
+    assert not (tmp_path / "w" / "ppo").exists()
+    assert "final policy:" in capsys.readouterr().out
