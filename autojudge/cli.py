@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from autojudge import __version__
-
-NOT_BUILT = {"calibrate": 4, "train": 5, "eval": 5, "serve": 6}
-"""Subcommands whose issue has not landed yet → that issue's number."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # argparse takes a positional list only once; overrides after an option land here.
+    listed = next((getattr(args, k) for k in ("overrides", "words") if hasattr(args, k)), None)
+    if listed is not None and all("=" in e and not e.startswith("-") for e in extra):
+        listed.extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
@@ -39,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from autojudge.commands import (add_data, add_demo, add_judge_eval, add_judge_train,
                                     add_models, add_score)
+    from autojudge.commands_calibrate import add_calibrate
+    from autojudge.commands_policy import add_eval, add_train
 
     add_score(sub)
     judge = sub.add_parser("judge", help="Train or evaluate the supervised judges.",
@@ -46,29 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     judge_sub = judge.add_subparsers(title="judge commands", metavar="COMMAND")
     add_judge_train(judge_sub)
     add_judge_eval(judge_sub)
-    _placeholder(sub, "calibrate", "Choose the abstention reward from measured data.")
-    _placeholder(sub, "train", "Train a policy with PPO against the judge.")
-    _placeholder(sub, "eval", "Evaluate a policy's truthfulness with the judge.")
-    _placeholder(sub, "serve", "Serve the judge and reward over HTTP (127.0.0.1 by default).")
-
+    add_calibrate(sub)
+    add_train(sub)
+    add_eval(sub)
     add_demo(sub)
     add_models(sub)
     add_data(sub)
     return parser
-
-
-def _placeholder(sub: argparse._SubParsersAction, name: str, text: str,
-                 full: str | None = None) -> None:
-    full = full or name
-    issue = NOT_BUILT[full]
-    parser = sub.add_parser(name, help=f"{text} (not built yet)",
-                            description=f"{text}\n\nNot built yet: tracked in issue #{issue}.")
-    parser.set_defaults(run=_not_built(full, issue))
-
-
-def _not_built(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
-    def run(_: argparse.Namespace) -> int:
-        print(f"autojudge {name}: not built yet (tracked in issue #{issue}).", file=sys.stderr)
-        return 1
-
-    return run

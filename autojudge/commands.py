@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
-from collections import Counter
 from pathlib import Path
 
 from autojudge.cache import say
@@ -89,65 +87,39 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser(
         "demo", help="The main job on the embedded defaults (the README's first command).",
         description="Fetch the default models and data, train the default judge if absent, "
-                    "then let the policy answer held-out questions and judge its answers. "
-                    "Calibration and PPO join this job as their issues land (#4, #5).")
+                    "evaluate the base policy on held-out questions, calibrate the abstention "
+                    "reward, warm-start, run a short PPO, evaluate again and print the "
+                    "before/after table; the report and plots go to runs/<timestamp>/.")
     _config_args(demo)
-    demo.add_argument("--questions", type=int, default=8, help="held-out questions to answer")
+    demo.add_argument("--questions", type=int, default=100,
+                      help="held-out questions the policy is evaluated on, before and after")
+    demo.add_argument("--calibration-questions", type=int, default=48,
+                      help="validation questions sampled to calibrate the reward")
+    demo.add_argument("--calibration-samples", type=int, default=4,
+                      help="answers sampled per calibration question")
+    demo.add_argument("--max-hallucination", type=float, default=0.1,
+                      help="target of the reward calibration (a negative value keeps the "
+                           "configured rewards)")
     demo.add_argument("--out", type=Path, help="output folder (default: runs/<timestamp>)")
     demo.set_defaults(run=_demo)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from autojudge import models
-    from autojudge.config import load_config, save_config
-    from autojudge.data.build import build, split_path
-    from autojudge.io import read_records, write_jsonl
-    from autojudge.judges.base import load_judge
-    from autojudge.policy import answer, load_policy
-    from autojudge.trainers.judges import ensure_judge
+    from autojudge.config import load_config
+    from autojudge.pipeline import run_pipeline
+    from autojudge.policy_eval import format_table
 
     config = load_config(args.config, args.overrides)
     out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(config, out / "config.yaml")
-    started = time.monotonic()
-
-    say("[1/4] models")
-    for name in (config.models.policy, config.models.encoder):
-        models.resolve(name)
-    say("[2/4] data")
-    build(config.data)
-    say("[3/4] judge")
-    judge = load_judge(str(ensure_judge(config)))
-    say(f"[4/4] the policy answers {args.questions} held-out questions (greedy); the judge "
-        "scores them")
-    records, _ = read_records(split_path(config.data, "qa", "test"), require=("question",
-                                                                            "reference"))
-    records = records[:: max(1, len(records) // args.questions)][: args.questions]
-    policy = load_policy(config.models.policy)
-    answers = answer(policy, [r.question for r in records], config.generation)
-    answered = [dataclasses.replace(r, answer=a) for r, a in zip(records, answers, strict=True)]
-    rows = [{"id": r.id, "question": r.question, "reference": list(r.reference),
-             "answer": r.answer, **j.to_dict()}
-            for r, j in zip(answered, judge.judge(answered), strict=True)]
-    write_jsonl(out / "answers.jsonl", rows)
-    _print_answers(rows)
-    verdicts = Counter(r["verdict"] for r in rows)
-    print(f"\njudged: {verdicts['correct']} correct, {verdicts['incorrect']} incorrect, "
-          f"{verdicts['abstain']} abstained (of {len(rows)})")
-    print("not built yet: reward calibration (#4), warm-start and PPO with the before/after "
-          "table (#5)")
-    print(f"wrote {out}/ in {time.monotonic() - started:.0f} s")
+    target = args.max_hallucination if args.max_hallucination >= 0 else None
+    result = run_pipeline(config, out, eval_questions=args.questions,
+                          calibration_questions=args.calibration_questions,
+                          calibration_samples=args.calibration_samples,
+                          max_hallucination=target)
+    print(f"\n{format_table([result.before, result.after], ['before', 'after'])}")
+    print(f"\nwrote {out}/report.md (plots, answers, calibration, training log) in "
+          f"{result.minutes:.1f} min")
     return 0
-
-
-def _print_answers(rows: list[dict]) -> None:
-    clip = lambda text, n: text if len(text) <= n else text[: n - 1] + "…"  # noqa: E731
-    print(f"\n{'question':<42} {'reference':<18} {'verdict':<10} {'p_corr':>6}  answer")
-    for row in rows:
-        answer = " ".join(row["answer"].split())
-        print(f"{clip(row['question'], 42):<42} {clip(row['reference'][0], 18):<18} "
-              f"{row['verdict']:<10} {row['p_correct']:>6.2f}  {clip(answer, 50)}")
 
 
 # --- judges ------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def _sample(args: argparse.Namespace, config: Any, ids: set[str] | None = None
             ) -> tuple[list[dict[str, Any]], Path | None]:
     """Sample and judge (all questions in `ids` if given, else `--questions` of them); also
     return the judge's folder (for its measured confusion)."""
-    from autojudge.commands_policy import held_out_questions
+    from autojudge.pipeline import held_out_questions
     from autojudge.judges.base import load_judge
     from autojudge.policy import load_policy
     from autojudge.rewards.calibrate import sample_rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -35,27 +34,10 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     ev.set_defaults(run=_eval)
 
 
-def held_out_questions(config: Any, data: Path | None, n: int, ids: set[str] | None = None
-                       ) -> tuple[list[Any], Path]:
-    """`n` QA records (seeded choice) from `data` or the held-out test split (built if needed);
-    with `ids`, exactly the records whose id (or question) is in it."""
-    from autojudge.data.build import build, split_path
-    from autojudge.io import read_records
-
-    if data is None:
-        build(config.data)
-    path = data or split_path(config.data, "qa", "test")
-    records, _ = read_records(path, require=("question", "reference"))
-    if ids is not None:
-        records = [r for r in records if (r.id or r.question) in ids]
-    elif len(records) > n:
-        records = random.Random(config.data.seed).sample(records, n)
-    return records, path
-
-
 def _eval(args: argparse.Namespace) -> int:
     from autojudge.config import load_config
     from autojudge.judges.base import load_judge
+    from autojudge.pipeline import held_out_questions
     from autojudge.policy_eval import evaluate_policy, format_table, write_report
 
     config = load_config(args.config, args.overrides)
@@ -107,6 +89,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from autojudge.config import ConfigError, load_config
+    from autojudge.pipeline import train_policy
 
     words = list(args.words)
     only_warm_start = bool(words) and words[0] == "sft-idk"
@@ -119,46 +102,3 @@ def _train(args: argparse.Namespace) -> int:
                           only_warm_start=only_warm_start)
     print(f"final policy: {result}")
     return 0
-
-
-def train_policy(config: Any, out: Path, *, model: str | None = None, judge_spec: str = "default",
-                 base_url: str | None = None, data: Path | None = None, resume: bool = False,
-                 only_warm_start: bool = False, judge: Any = None) -> Path:
-    """Warm-start (if enabled or asked for alone) then PPO; returns the final policy folder.
-    A resumed run reuses a finished warm-start instead of redoing it."""
-    from autojudge.data.build import build, split_path
-    from autojudge.io import read_records
-    from autojudge.judges.base import load_judge
-    from autojudge.policy import load_policy
-    from autojudge.rewards.schemes import Reward
-    from autojudge.trainers.ppo import train_ppo
-    from autojudge.trainers.warm_start import warm_start
-
-    if data is None:
-        build(config.data)
-    records, _ = read_records(data or split_path(config.data, "qa", "train"),
-                              require=("question", "reference"))
-    judge = judge or load_judge(judge_spec, base_url=base_url)
-    start = model or config.models.policy
-    warm_dir = out / "warm_start"
-    if only_warm_start or config.warm_start.enabled:
-        if resume and (warm_dir / "warm_start.json").is_file():
-            say(f"warm-start already done: {warm_dir / 'policy'}")
-        else:
-            say(f"warm-start: sampling {config.warm_start.samples} answers to "
-                f"{config.warm_start.questions} training questions from {start}")
-            ws = warm_start(config, load_policy(start), judge, records, warm_dir)
-            say(f"warm-start: {ws.known} known questions, {ws.abstain} \"I don't know\" examples "
-                f"(of {ws.unknown} unknown), {ws.steps} steps, loss {ws.final_loss:.3f}")
-        start = str(warm_dir / "policy")
-        if only_warm_start:
-            return warm_dir / "policy"
-    say(f"PPO: {config.ppo.steps} steps of {config.ppo.batch_size} questions from {start}")
-    result = train_ppo(config, load_policy(start), judge, Reward(config.reward), records,
-                       out / "ppo", resume=resume)
-    last = result.metrics
-    if last:
-        say(f"PPO step {result.step}: reward {last.get('rollout/reward', float('nan')):.3f}, "
-            f"truthfulness {last.get('rollout/truthfulness', float('nan')):+.3f}; "
-            f"log {result.log_path}")
-    return result.policy_dir

@@ -83,8 +83,8 @@ def read_rows(
         if error is not None:
             yield Row(location, {}, None, error)
             continue
-        record, problem = _to_record(fields, mapping, require, max_chars)
-        yield Row(location, fields, record, f"{location}: {problem}" if problem else None)
+        yield row_from_fields(location, fields, require=require, mapping=mapping,
+                              max_chars=max_chars)
     if count == 0:
         raise InputError(f"{path}: no records found; expected fields {', '.join(require)}")
 
@@ -98,6 +98,20 @@ def read_records(path: str | Path, **kwargs: Any) -> tuple[list[Record], list[st
         else:
             errors.append(row.error or f"{row.location}: unreadable")
     return records, errors
+
+
+def row_from_fields(
+    location: str,
+    fields: dict[str, Any],
+    *,
+    require: Sequence[str] = ("question", "reference", "answer"),
+    mapping: Mapping[str, str] | None = None,
+    max_chars: int = MAX_FIELD_CHARS,
+) -> Row:
+    """One row from fields already parsed (a file's line, an HTTP request's item), checked the
+    same way; the error names `location` and the field."""
+    record, problem = _to_record(fields, mapping or {}, require, max_chars)
+    return Row(location, fields, record, f"{location}: {problem}" if problem else None)
 
 
 def _to_record(

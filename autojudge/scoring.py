@@ -16,6 +16,7 @@ from typing import Any
 
 from autojudge.io import InputError, Row, read_rows
 from autojudge.judges.base import Judge
+from autojudge.types import Judgement
 
 EMPTY = {"verdict": None, "p_correct": None, "p_incorrect": None, "p_abstain": None,
          "facts": [], "error": None}
@@ -59,13 +60,19 @@ def _judge_chunk(chunk: list[Row], judge: Judge) -> Iterator[dict[str, Any]]:
     valid = [row.record for row in chunk if row.record is not None]
     judgements = iter(judge.judge(valid)) if valid else iter(())
     for row in chunk:
-        line = dict(row.fields)
-        if row.record is None:
-            line.update({**EMPTY, "error": row.error})
-        else:
-            line.update(next(judgements).to_dict())
-            line.pop("judge", None)
-        yield line
+        yield result_line(row, None if row.record is None else next(judgements))
+
+
+def result_line(row: Row, judgement: Judgement | None) -> dict[str, Any]:
+    """The output line of one row: its input fields plus the judgement's (or the row's error).
+    `autojudge score` and `autojudge serve` both answer with exactly this."""
+    line = dict(row.fields)
+    if judgement is None:
+        line.update({**EMPTY, "error": row.error})
+    else:
+        line.update(judgement.to_dict())
+        line.pop("judge", None)
+    return line
 
 
 def _prepare_output(output: Path, resume: bool, chunk_size: int) -> int:

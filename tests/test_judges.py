@@ -92,8 +92,9 @@ def any_judge(request, tiny_judge_dir):
 
 
 def test_every_registered_judge_conforms(any_judge):
-    # default is a trained folder (covered by "folder"); llm has its own tests against a server
-    names = set(JUDGES.names()) - {"default", "llm"}
+    # default is a trained folder (covered by "folder"); llm has its own tests against a server,
+    # http(s) against a real `autojudge serve` (test_serve.py)
+    names = set(JUDGES.names()) - {"default", "llm", "http", "https"}
     assert names == {"abstention", "folder"}, "add new judge kinds to the any_judge fixture"
     out = any_judge.judge(ITEMS)
     assert len(out) == len(ITEMS)

@@ -42,8 +42,20 @@ def _llm(model: str, base_url: str | None):
     return LLMJudge(model, base_url)
 
 
+def _served(scheme: str):
+    """`http://host:port` (a running `autojudge serve`) as a judge."""
+    def make(rest: str, _: str | None = None):
+        from autojudge.client import JudgeClient
+
+        return JudgeClient(f"{scheme}:{rest}")
+
+    return make
+
+
 if "default" not in JUDGES:
     JUDGES.add("default", _default)
     JUDGES.add("folder", _folder)
     JUDGES.add("abstention", lambda _, __: AbstentionJudge())
     JUDGES.add("llm", _llm)
+    JUDGES.add("http", _served("http"))
+    JUDGES.add("https", _served("https"))

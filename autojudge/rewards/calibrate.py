@@ -64,7 +64,14 @@ def judge_errors(folder: Path | None) -> tuple[float, float]:
         return 0.0, 0.0
     confusion = json.loads(metrics.read_text())["metrics"]["confusion"]
     (cc, ci, _), (ic, ii, _) = confusion[0], confusion[1]
-    return ci / max(1, cc + ci), ic / max(1, ic + ii)
+    e1, e2 = ci / max(1, cc + ci), ic / max(1, ic + ii)
+    if e1 + e2 >= 0.9:  # barely better than a coin: dividing by 1 − e1 − e2 would explode
+        from autojudge.cache import say
+
+        say(f"warning: the judge in {folder} errs too often to correct for (e1 = {e1:.2f}, "
+            f"e2 = {e2:.2f}); calibrating on its verdicts as they are")
+        return 0.0, 0.0
+    return e1, e2
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The judge and reward over HTTP: FastAPI app, micro-batcher, `autojudge serve`."""

@@ -1,0 +1,221 @@
+"""The FastAPI app of `autojudge serve`: judge and reward routes over one micro-batcher.
+
+Imported only by code that serves (it imports FastAPI at the top).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from autojudge import __version__
+from autojudge.io import Row, row_from_fields
+from autojudge.judges.base import Judge
+from autojudge.rewards.schemes import Reward
+from autojudge.scoring import result_line
+from autojudge.serve.batcher import MicroBatcher, QueueFull
+from autojudge.serve.settings import ServeSettings
+from autojudge.types import Judgement
+
+_TRAILING_END_TOKENS = re.compile(r"(?:\s*(?:<\|[^|>]{1,40}\|>|</s>))+\s*$")
+"""End-of-turn tokens a generated query may end with (`<|im_end|>`, `</s>`, ...)."""
+_FIELD = re.compile(r"field '(\w+)'")
+
+
+class Items(BaseModel):
+    items: list[dict[str, Any]] = Field(
+        description="Records as `autojudge score` reads them: question, reference (a string or "
+                    "a list of strings), answer, optional id; other fields are passed through.",
+        examples=[[{"id": "q1", "question": "What is the capital of France?",
+                    "reference": ["Paris"], "answer": "It is Paris."}]])
+
+
+class OpenRLHFRequest(BaseModel):
+    query: list[str] = Field(description="prompt + response, as OpenRLHF sends them")
+    prompts: list[str] = Field(description="the prompts; each query must start with its prompt")
+    labels: list[str | list[str]] = Field(
+        description="the reference answer(s) of each prompt: a string, a JSON list as a string, "
+                    "or a list of strings")
+
+
+def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = None,
+               token: str | None = None) -> FastAPI:
+    """The app; `token`, if given, is required as `Authorization: Bearer <token>` on /v1/* and
+    /get_reward."""
+    settings = settings or ServeSettings()
+    batcher = MicroBatcher(judge, max_batch=settings.max_batch,
+                           max_wait=settings.max_wait_ms / 1000, max_queue=settings.max_queue)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await batcher.start()
+        yield
+        await batcher.close()  # uvicorn has finished in-flight requests by now
+
+    app = FastAPI(title="autojudge", version=__version__, lifespan=lifespan,
+                  description="Judgements and shaped rewards for (question, reference, answer).")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.state.batcher = batcher
+    auth = [Depends(_bearer(token))]
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(_: Request, err: QueueFull) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=503,
+                            headers={"Retry-After": str(err.retry_after)})
+
+    @app.get("/healthz", summary="Liveness and queue depth (no token needed)")
+    async def healthz() -> dict[str, Any]:
+        stats = batcher.stats()
+        return {"status": "ok", "queued": stats.queued, "judged": stats.judged,
+                "batches": stats.batches, "busy_s": round(stats.busy_s, 3)}
+
+    @app.get("/v1/info", dependencies=auth, summary="Judge, reward scheme and t*, version")
+    async def info() -> dict[str, Any]:
+        values = reward.values
+        return {"judge": judge.name, "version": __version__,
+                "reward": {"scheme": reward.name, "threshold": reward.threshold,
+                           "correct": values.correct, "abstain": values.abstain,
+                           "incorrect": values.incorrect, "length_weight": values.length_weight,
+                           "length_limit": values.length_limit,
+                           "malformed_weight": values.malformed_weight},
+                "limits": settings.__dict__}
+
+    @app.post("/v1/judge", dependencies=auth, summary="Judgements, as `autojudge score` writes")
+    async def judge_items(body: Items) -> dict[str, Any]:
+        rows = _rows(body.items, settings)
+        judgements = await _judge(batcher, rows)
+        return {"judge": judge.name,
+                "results": [result_line(r, j) for r, j in zip(rows, judgements, strict=True)]}
+
+    @app.post("/v1/reward", dependencies=auth, summary="Rewards under the configured scheme")
+    async def reward_items(body: Items) -> dict[str, Any]:
+        rows = _rows(body.items, settings)
+        judgements = await _judge(batcher, rows)
+        return {"scheme": reward.name, "threshold": reward.threshold,
+                "rewards": reward(judgements, [r.record.answer or "" for r in rows]),
+                "verdicts": [j.verdict.value for j in judgements]}
+
+    @app.post("/get_reward", dependencies=auth,
+              summary="OpenRLHF remote reward model: query / prompts / labels → rewards")
+    async def openrlhf(body: OpenRLHFRequest) -> dict[str, Any]:
+        rows = _rows(openrlhf_items(body.query, body.prompts, body.labels), settings,
+                     where="query")
+        judgements = await _judge(batcher, rows)
+        rewards = reward(judgements, [r.record.answer or "" for r in rows])
+        return {"rewards": rewards, "scores": rewards,
+                "extra_logs": {"p_correct": [j.p_correct for j in judgements]}}
+
+    return app
+
+
+def openrlhf_items(queries: Sequence[str], prompts: Sequence[str],
+                   labels: Sequence[str | list[str]]) -> list[dict[str, Any]]:
+    """OpenRLHF's remote reward-model request as our items. The question is the prompt text as
+    sent (chat template included); the answer is the query with its prompt prefix removed and
+    trailing end-of-turn tokens stripped; the reference is the label (a string, a JSON list
+    of strings written as a string, or a list of strings)."""
+    if not len(queries) == len(prompts) == len(labels):
+        raise _invalid([], f"query, prompts and labels differ in length ({len(queries)}, "
+                           f"{len(prompts)}, {len(labels)})")
+    items = []
+    for i, (query, prompt, label) in enumerate(zip(queries, prompts, labels)):
+        if not query.startswith(prompt):
+            raise _invalid(["query", i], f"query[{i}]: does not start with prompts[{i}]")
+        if isinstance(label, str) and label.lstrip().startswith("["):
+            try:
+                label = json.loads(label)
+            except json.JSONDecodeError:
+                pass  # a label that merely starts with "[" stays a string
+        answer = _TRAILING_END_TOKENS.sub("", query[len(prompt):])
+        items.append({"question": prompt, "reference": label, "answer": answer})
+    return items
+
+
+def _rows(items: list[dict[str, Any]], settings: ServeSettings, where: str = "items") -> list[Row]:
+    """Every item checked as `autojudge score` checks a row; 413 / 422 name the problem."""
+    if len(items) > settings.max_items:
+        raise HTTPException(413, f"{len(items)} items in one request; the limit is "
+                                 f"{settings.max_items}")
+    rows = [row_from_fields(f"{where}[{i}]", item, max_chars=settings.max_field_chars)
+            for i, item in enumerate(items)]
+    errors = [{"loc": ["body", where, i, *_FIELD.findall(row.error)[:1]], "msg": row.error,
+               "type": "value_error"} for i, row in enumerate(rows) if row.error]
+    if errors:
+        raise HTTPException(422, errors)
+    return rows
+
+
+async def _judge(batcher: MicroBatcher, rows: list[Row]) -> list[Judgement]:
+    try:
+        return await batcher.judge([row.record for row in rows])
+    except QueueFull:
+        raise
+    except Exception as err:  # the judge failed on this batch: say so, keep serving
+        raise HTTPException(500, f"the judge failed: {type(err).__name__}: {err}") from None
+
+
+def _invalid(loc: list[Any], message: str) -> HTTPException:
+    return HTTPException(422, [{"loc": ["body", *loc], "msg": message, "type": "value_error"}])
+
+
+def _bearer(token: str | None):
+    """A dependency that requires `Authorization: Bearer <token>` (constant-time compare)."""
+    expected = token.encode() if token else None
+
+    async def check(request: Request) -> None:
+        if expected is None:
+            return
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                                 expected):
+            raise HTTPException(401, "missing or wrong bearer token",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+class BodyLimit:
+    """ASGI middleware: a body over `limit` bytes gets 413 before the app parses any of it."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._too_large(scope, receive, send)
+        chunks, size = [], 0
+        while True:  # read the body up to the limit, then replay it to the app
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                return await self._too_large(scope, receive, send)
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope, receive, send) -> None:
+        response = JSONResponse({"detail": f"request body over {self.limit:,} bytes"}, 413)
+        await response(scope, receive, send)

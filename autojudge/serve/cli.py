@@ -1,0 +1,93 @@
+"""`autojudge serve`: parse, load the judge and reward, run uvicorn until SIGINT / SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import ipaddress
+import os
+import sys
+from pathlib import Path
+
+from autojudge.serve.settings import ServeSettings
+
+TOKEN_VARIABLE = "AUTOJUDGE_TOKEN"
+
+
+def add_serve(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser(
+        "serve", help="Serve the judge and reward over HTTP (127.0.0.1 by default).",
+        description="An HTTP service (FastAPI + uvicorn; OpenAPI docs at /docs): POST /v1/judge, "
+                    "POST /v1/reward, POST /get_reward (OpenRLHF's remote reward model), "
+                    "GET /v1/info, GET /healthz. Concurrent requests are micro-batched. If "
+                    f"${TOKEN_VARIABLE} is set, requests must carry `Authorization: Bearer "
+                    "<token>`. Reward settings come from --config and KEY=VALUE overrides, "
+                    "e.g. reward.scheme=expected reward.abstain=0.2.")
+    serve.add_argument("--config", type=Path, help="YAML recipe (default: the embedded defaults)")
+    serve.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                       help="dotted overrides, e.g. reward.incorrect=-2")
+    serve.add_argument("--judge", default="default",
+                       help="default (trained on first use), a saved judge folder, abstention, "
+                            "or llm:MODEL")
+    serve.add_argument("--base-url", help="OpenAI-compatible endpoint for --judge llm:MODEL")
+    serve.add_argument("--reward", metavar="SCHEME",
+                       help="reward scheme (ternary, expected, facts): short for reward.scheme=")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; set a token before widening it)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    for field in dataclasses.fields(ServeSettings):
+        flag = "--" + field.name.replace("_", "-")
+        serve.add_argument(flag, type=type(field.default), default=field.default,
+                           help=f"{_doc(field.name)} (default {field.default})")
+    serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning",
+                                                               "info", "debug"))
+    serve.set_defaults(run=_serve)
+
+
+def _doc(name: str) -> str:
+    """A settings field's docstring, read from the source (dataclass fields keep none)."""
+    import inspect
+
+    source = inspect.getsource(ServeSettings).splitlines()
+    for i, line in enumerate(source):
+        if line.strip().startswith(f"{name}:"):
+            return source[i + 1].strip().strip('"')
+    return name
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from autojudge.config import ConfigError, load_config
+    from autojudge.judges.base import load_judge
+    from autojudge.rewards.schemes import Reward
+    from autojudge.serve.app import create_app
+    from autojudge.types import Record
+
+    overrides = [*args.overrides, *([f"reward.scheme={args.reward}"] if args.reward else [])]
+    reward = Reward(load_config(args.config, overrides).reward)
+    try:
+        settings = ServeSettings(**{f.name: getattr(args, f.name)
+                                    for f in dataclasses.fields(ServeSettings)})
+    except ValueError as err:
+        raise ConfigError(f"serve: {err}") from None
+    token = os.environ.get(TOKEN_VARIABLE) or None
+    if token is None and not _is_loopback(args.host):
+        print(f"autojudge serve: warning: binding {args.host} without ${TOKEN_VARIABLE}; anyone "
+              "who can reach it may use the judge", file=sys.stderr)
+    judge = load_judge(args.judge, base_url=args.base_url)
+    judge.judge([Record("Is this a warm-up?", ("yes",), "Yes.")])  # first-call costs, now
+    app = create_app(judge, reward, settings, token=token)
+    print(f"autojudge serve: judge {judge.name}, reward {reward.name} (t* = "
+          f"{reward.threshold:.3f}), token {'required' if token else 'not required'}; "
+          f"docs at http://{args.host}:{args.port}/docs", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                timeout_graceful_shutdown=60)
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -1,0 +1,222 @@
+"""`autojudge serve` as a real process on a free loopback port: every route, the limits, the
+token, malformed input, a full queue (503), the client's retries and a graceful shutdown."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from autojudge.config import load_config
+from autojudge.judges.base import load_judge
+from autojudge.rewards.schemes import Reward
+from autojudge.scoring import score_file
+from autojudge.types import Record
+
+ROOT = Path(__file__).parent.parent
+TOKEN = "t0ken-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+ITEMS = [
+    {"id": 1, "question": "What is the capital of France?", "reference": ["Paris"],
+     "answer": "Paris.", "model": "m"},
+    {"id": "b", "question": "Who wrote Hamlet?", "reference": "William Shakespeare",
+     "answer": "I'm not sure, sorry."},
+    {"question": "When did he die?", "reference": ["1616", "in 1616"],
+     "answer": "He was born in 1950 and died in 2001."},
+    {"question": "What is two?", "reference": ["two"], "answer": ""},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(module: str, args: list[str], log: Path, token: str | None = TOKEN):
+    """A server process and its URL, once /healthz answers."""
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    env.pop("AUTOJUDGE_TOKEN", None)
+    if token:
+        env["AUTOJUDGE_TOKEN"] = token
+    proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--port", str(port),
+                             "--log-level", "warning", *args], cwd=ROOT, env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"server did not come up:\n{log.read_text()}")
+
+
+def stop(proc, log: Path) -> None:
+    """SIGTERM; uvicorn finishes what is in flight, then exits by the signal, cleanly."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        assert proc.wait(timeout=20) == -signal.SIGTERM, log.read_text()
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def server(tiny_judge_dir, tmp_path_factory):
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    proc, url = start("autojudge", ["--judge", str(tiny_judge_dir), "--reward", "expected",
+                                    "reward.abstain=0.2", "--max-items", "8",
+                                    "--max-body-bytes", "20000", "--max-field-chars", "500"],
+                      log)
+    yield url
+    stop(proc, log)
+
+
+def test_health_info_and_token(server):
+    health = httpx.get(f"{server}/healthz")  # liveness needs no token
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert httpx.get(f"{server}/docs").status_code == 200
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        refused = httpx.get(f"{server}/v1/info", headers=headers)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        assert httpx.post(f"{server}/v1/judge", json={"items": ITEMS}, headers=headers
+                          ).status_code == 401
+    info = httpx.get(f"{server}/v1/info", headers=AUTH).json()
+    assert info["judge"] == "autojudge-ensemble" and info["version"] == "0.1.0"
+    # t* = (R_a − R_i) / (R_c − R_i) = (0.2 + 1) / 2 = 0.6
+    assert info["reward"]["scheme"] == "expected" and info["reward"]["threshold"] == 0.6
+    assert info["limits"]["max_items"] == 8
+
+
+def test_served_judgements_are_those_of_score(server, tiny_judge_dir, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(item) + "\n" for item in ITEMS))
+    score_file(source, tmp_path / "out.jsonl", load_judge(str(tiny_judge_dir)), progress=False)
+    offline = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    served = httpx.post(f"{server}/v1/judge", json={"items": ITEMS}, headers=AUTH)
+    assert served.status_code == 200
+    assert served.json() == {"judge": "autojudge-ensemble", "results": offline}
+    assert offline[0]["model"] == "m" and offline[1]["verdict"] == "abstain"
+
+
+def test_rewards_openrlhf_and_the_client(server, tiny_judge_dir, monkeypatch):
+    records = [Record(i["question"], tuple([i["reference"]] if isinstance(i["reference"], str)
+                                           else i["reference"]), i["answer"]) for i in ITEMS]
+    local = load_judge(str(tiny_judge_dir)).judge(records)
+    reward = Reward(load_config(None, ["reward.scheme=expected", "reward.abstain=0.2"]).reward)
+    expected = reward(local, [r.answer for r in records])
+
+    answer = httpx.post(f"{server}/v1/reward", json={"items": ITEMS}, headers=AUTH).json()
+    assert answer["rewards"] == pytest.approx(expected, abs=1e-9)
+    assert answer["verdicts"] == [j.verdict.value for j in local] and answer["threshold"] == 0.6
+
+    # OpenRLHF: query = prompt + response (+ end token); labels are the references
+    prompts = [f"<|user|> {r.question} <|end|> <|assistant|> " for r in records]
+    body = {"query": [p + r.answer + "<|end|>" for p, r in zip(prompts, records)],
+            "prompts": prompts, "labels": [json.dumps(list(r.reference)) for r in records]}
+    rl = httpx.post(f"{server}/get_reward", json=body, headers=AUTH)
+    assert rl.status_code == 200 and len(rl.json()["rewards"]) == len(records)
+    assert rl.json()["rewards"][1] == pytest.approx(expected[1], abs=1e-9)  # an abstention
+    body["query"][2] = "something else"
+    bad = httpx.post(f"{server}/get_reward", json=body, headers=AUTH)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "query", 2]
+
+    monkeypatch.setenv("AUTOJUDGE_TOKEN", TOKEN)
+    remote = load_judge(server)  # a URL is a judge spec
+    assert remote.name == "autojudge-ensemble"
+    assert [j.to_dict() for j in remote.judge(records)] == [j.to_dict() for j in local]
+    assert remote.reward(records) == pytest.approx(expected, abs=1e-9) and remote.healthy()
+
+
+def test_limits_and_malformed_items(server):
+    def post(body):
+        return httpx.post(f"{server}/v1/judge", json=body, headers=AUTH)
+
+    too_many = post({"items": ITEMS * 3})
+    assert too_many.status_code == 413 and "12 items" in too_many.json()["detail"]
+    too_big = post({"items": [{**ITEMS[0], "extra": "x" * 30_000}]})
+    assert too_big.status_code == 413 and "20,000 bytes" in too_big.json()["detail"]
+    long_field = post({"items": [ITEMS[0], {**ITEMS[1], "answer": "a" * 501}]})
+    assert long_field.status_code == 422
+    assert long_field.json()["detail"] == [
+        {"loc": ["body", "items", 1, "answer"], "type": "value_error",
+         "msg": "items[1]: field 'answer' is 501 characters; the limit is 500"}]
+    missing = post({"items": [ITEMS[0], {"question": "q", "answer": "a"},
+                              {**ITEMS[1], "reference": 3}]})
+    assert missing.status_code == 422
+    assert [(d["loc"], d["msg"]) for d in missing.json()["detail"]] == [
+        (["body", "items", 1, "reference"], "items[1]: field 'reference' is missing"),
+        (["body", "items", 2, "reference"],
+         "items[2]: field 'reference': expected a string or a list of strings, got a number")]
+    assert post({"items": "not a list"}).status_code == 422
+    broken = httpx.post(f"{server}/v1/judge", content=b'{"items": [', headers={
+        **AUTH, "content-type": "application/json"})
+    assert broken.status_code == 422
+
+
+def test_full_queue_503_client_retry_and_graceful_shutdown(tmp_path):
+    gate = tmp_path / "open"
+    proc, url = start("tests.serve_helper", ["--judge", f"gate:{gate}", "--max-queue", "4",
+                                             "--max-items", "4"], tmp_path / "log")
+    answers = {}
+
+    def post(name, items):
+        answers[name] = httpx.post(f"{url}/v1/judge", json={"items": items}, headers=AUTH,
+                                   timeout=30)
+
+    def queued(n):
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{url}/healthz").json()["queued"] != n:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+    try:
+        first = threading.Thread(target=post, args=("first", ITEMS))
+        first.start()
+        queued(4)  # held in the judge: the queue is full
+        full = httpx.post(f"{url}/v1/judge", json={"items": ITEMS[:1]}, headers=AUTH)
+        assert full.status_code == 503 and int(full.headers["retry-after"]) >= 1
+
+        from autojudge.client import JudgeClient
+
+        retried = {}
+        client = JudgeClient(url, token=TOKEN, retries=20, backoff=0.05)
+        retrying = threading.Thread(target=lambda: retried.update(
+            out=client.judge([Record("q", ("a",), "I don't know")])))
+        retrying.start()
+        time.sleep(0.3)  # it has met the 503 and waits Retry-After
+        gate.touch()
+        first.join(10)
+        retrying.join(10)
+        assert answers["first"].status_code == 200
+        assert len(answers["first"].json()["results"]) == 4
+        assert retried["out"][0].verdict.value == "abstain"
+
+        gate.unlink()  # hold the next batch, then ask the server to stop
+        in_flight = threading.Thread(target=post, args=("last", ITEMS[:2]))
+        in_flight.start()
+        queued(2)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert proc.poll() is None  # still finishing the request in flight
+        gate.touch()
+        in_flight.join(10)
+        assert answers["last"].status_code == 200 and len(answers["last"].json()["results"]) == 2
+        stop(proc, tmp_path / "log")  # already stopping: waits for the exit
+    finally:
+        if proc.poll() is None:
+            proc.kill()
