@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     add_models, add_score)
     from autojudge.commands_calibrate import add_calibrate
     from autojudge.commands_policy import add_eval, add_train
+    from autojudge.serve.cli import add_serve
 
     add_score(sub)
     judge = sub.add_parser("judge", help="Train or evaluate the supervised judges.",
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_calibrate(sub)
     add_train(sub)
     add_eval(sub)
+    add_serve(sub)
     add_demo(sub)
     add_models(sub)
     add_data(sub)
