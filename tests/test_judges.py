@@ -121,7 +121,8 @@ def test_answers_get_their_facts(tiny_judge_dir):
 
 
 def test_unknown_judges_fail_clearly(tmp_path):
-    with pytest.raises(KeyError, match="unknown judge 'nope'; known: abstention, default, folder, llm"):
+    with pytest.raises(KeyError, match="unknown judge 'nope'; known: abstention, default, "
+                                       "folder, http, https, llm"):
         load_judge("nope:x")
     with pytest.raises(JudgeError, match="not a saved judge"):
         load_judge(str(tmp_path))
