@@ -9,7 +9,13 @@ trains `policy.model` in place for `config.ppo.steps` steps and writes into `out
 written atomically; `resume=True` continues exactly from it) and `policy/` (the final policy,
 LoRA merged, loadable with `autojudge.policy.load_policy`). The same code runs on one CPU, one GPU,
 or many processes under `accelerate launch` (each process samples its share of every batch).
-The loop is rollout → score → advantages → update; the math lives in `ppo_math`.
+The loop is rollout → score → advantages → update; the math lives in `ppo_math`, sampling and
+the actor-critic in `ppo_rollout`, checkpoints and logs in `ppo_state`. Raises PPOError for
+unusable settings and after `ppo.max_bad_steps` steps in a row whose losses were all non-finite.
+
+Several processes on a CPU-only machine: `ACCELERATE_USE_CPU=true accelerate launch --multi_gpu
+--num_processes 2 ...` (torchrun's launcher, gloo); `--cpu` alone starts one process unless MPI is
+set up. `ppo.batch_size` and `ppo.minibatch_size` count sequences over all processes.
 """
 
 from __future__ import annotations
