@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,18 +87,41 @@ class PairClassifier:
         return out
 
     def _quantized(self):
-        """int8 dynamic quantisation of the Linear layers (CPU), made once."""
+        """int8 dynamic quantisation of the Linear layers (CPU), made once, with each layer's
+        activation range fixed from the anchor pairs (see `AnchoredLinear`)."""
         if self._fast is None:
-            import copy
+            from autojudge.judges.int8 import quantize_anchored
 
-            import torch
-
-            with warnings.catch_warnings():  # torch 2.13 flags the int8 API for a future move
-                warnings.filterwarnings("ignore", message=".*quantiz.*deprecated",
-                                        category=UserWarning)
-                self._fast = torch.ao.quantization.quantize_dynamic(
-                    copy.deepcopy(self.model).eval(), {torch.nn.Linear}, dtype=torch.qint8)
+            self._fast = quantize_anchored(self.model, self._activation_ranges())
         return self._fast
+
+    def _activation_ranges(self) -> dict[str, tuple[float, float]]:
+        """Min and max input of every Linear layer over the anchor pairs (float model)."""
+        import json
+
+        import torch
+
+        from autojudge.judges.int8 import ANCHOR_MARGIN, ANCHOR_PAIRS
+
+        pairs = [json.loads(line) for line in ANCHOR_PAIRS.read_text("utf-8").splitlines()]
+        ranges: dict[str, list[float]] = {}
+
+        def record(name: str):
+            def hook(_module, inputs):
+                x = inputs[0].detach()
+                lo, hi = float(x.min()), float(x.max())
+                old = ranges.setdefault(name, [lo, hi])
+                old[0], old[1] = min(old[0], lo), max(old[1], hi)
+            return hook
+
+        handles = [m.register_forward_pre_hook(record(n)) for n, m in self.model.named_modules()
+                   if isinstance(m, torch.nn.Linear)]
+        try:
+            self._logits([p["a"] for p in pairs], [p["b"] for p in pairs], 32, False, False)
+        finally:
+            for h in handles:
+                h.remove()
+        return {n: (ANCHOR_MARGIN * lo, ANCHOR_MARGIN * hi) for n, (lo, hi) in ranges.items()}
 
     def invalidate(self) -> None:
         """Forget the quantised copy after the weights change."""
