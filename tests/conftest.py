@@ -17,6 +17,17 @@ CHAT_TEMPLATE = (
 
 
 @pytest.fixture(autouse=True)
+def fresh_accelerate_state():
+    """accelerate's state is a process-wide singleton: one test's trainer (e.g. TRL's) must not
+    decide the next test's precision or device."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
+@pytest.fixture(autouse=True)
 def isolated_home(request, tmp_path_factory, monkeypatch) -> Path:
     """Every fast test gets its own empty $AUTOJUDGE_HOME; slow tests share the real cache so
     that the models are fetched once. Nothing may reach the Hugging Face hub."""

@@ -120,7 +120,8 @@ def test_trl_grpo_trainer_runs_with_our_reward(tiny_causal_lm_dir, tmp_path):
                               "reference": ["paris", "mat"] * 4})
     args = GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2,
                       max_completion_length=4, max_steps=2, learning_rate=1e-2, logging_steps=1,
-                      report_to=[], use_cpu=True, save_strategy="no", seed=0)
+                      report_to=[], use_cpu=True, bf16=False, save_strategy="no",
+                      seed=0)
     trainer = GRPOTrainer(model=model, reward_funcs=[adapters.trl_reward(judge)], args=args,
                           train_dataset=data, processing_class=tokenizer)
     trainer.train()

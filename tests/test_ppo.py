@@ -22,17 +22,6 @@ from tests.ppo_smoke import QUESTIONS, ContainsJudge, smoke_config
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.fixture(autouse=True)
-def fresh_accelerate_state():
-    """accelerate's state is a process-wide singleton: another test's trainer (TRL's, with bf16)
-    must not decide this test's precision."""
-    from accelerate.state import AcceleratorState
-
-    AcceleratorState._reset_state(reset_partial_state=True)
-    yield
-    AcceleratorState._reset_state(reset_partial_state=True)
-
-
 def rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
