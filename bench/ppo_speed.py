@@ -1,0 +1,133 @@
+"""Generated tokens per second of a full RL iteration (rollout + update): our PPO vs TRL's
+GRPOTrainer, same policy, judge + reward, batch and answer length, in one run.
+
+    .venv/bin/python bench/ppo_speed.py [--steps 3] [--batch 8] [--max-new-tokens 32]
+                                        [--judge default|PATH] [--rounds 2]
+
+Each round runs both trainers for `--steps` measured steps after one warm-up step, alternating
+which goes first; per trainer, tokens/s = generated tokens / wall time of the measured steps.
+Both keep a frozen reference for the KL term (ours: ppo.kl_coef; TRL: beta) and take one
+optimizer step per rollout (ours: ppo.epochs=1, minibatch = batch). The median over rounds is
+reported. Writes bench/results/ppo_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import write_result  # noqa: E402
+
+from autojudge.config import load_config  # noqa: E402
+from autojudge.data.build import build, split_path  # noqa: E402
+from autojudge.io import read_records  # noqa: E402
+from autojudge.judges.base import load_judge  # noqa: E402
+from autojudge.policy import load_policy  # noqa: E402
+from autojudge.rewards.adapters import trl_reward  # noqa: E402
+from autojudge.rewards.schemes import Reward  # noqa: E402
+from autojudge.trainers.judges import ensure_judge  # noqa: E402
+
+
+def ours(config, judge, questions, steps: int) -> tuple[float, int, float]:
+    """(tokens/s, tokens, seconds) over steps 2..steps+1 of our PPO (step 1 warms up)."""
+    import json
+
+    from autojudge.trainers.ppo import train_ppo
+
+    with tempfile.TemporaryDirectory() as out:
+        train_ppo(config, load_policy(config.models.policy), judge, Reward(config.reward),
+                  questions, out)
+        rows = [json.loads(line) for line in Path(out, "log.jsonl").read_text().splitlines()]
+    measured = rows[1:]
+    tokens = sum(r["rollout/length"] * config.ppo.batch_size for r in measured)
+    seconds = sum(r["time/step_s"] for r in measured)
+    return tokens / seconds, int(tokens), seconds
+
+
+def trl(config, judge, questions, steps: int) -> tuple[float, int, float]:
+    """The same for TRL's GRPOTrainer (groups of 2 completions per prompt, same total batch)."""
+    from datasets import Dataset
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    policy = load_policy(config.models.policy)
+    batch = config.ppo.batch_size
+    system = config.generation.system_prompt
+    data = Dataset.from_dict({
+        "prompt": [[{"role": "system", "content": system}, {"role": "user", "content": q.question}]
+                   for q in questions[: batch * (steps + 1)]],
+        "reference": [list(q.reference) for q in questions[: batch * (steps + 1)]]})
+    marks: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            marks.append(time.perf_counter())
+
+        def on_step_end(self, args, state, control, **kwargs):
+            marks.append(time.perf_counter())
+
+    with tempfile.TemporaryDirectory() as out:
+        args = GRPOConfig(
+            output_dir=out, per_device_train_batch_size=batch, num_generations=2,
+            max_completion_length=config.generation.max_new_tokens,
+            temperature=config.generation.temperature, learning_rate=config.ppo.lr,
+            beta=config.ppo.kl_coef, max_steps=steps + 1, logging_steps=1, report_to=[],
+            use_cpu=True, bf16=False, save_strategy="no", seed=0, shuffle_dataset=False)
+        trainer = GRPOTrainer(model=policy.model, reward_funcs=[trl_reward(judge, config.reward)],
+                              args=args, train_dataset=data, processing_class=policy.tokenizer,
+                              callbacks=[Clock()])
+        trainer.train()
+    lengths = [h["completions/mean_length"] for h in trainer.state.log_history
+               if "completions/mean_length" in h]
+    durations = [marks[i + 1] - marks[i] for i in range(0, len(marks) - 1, 2)]
+    tokens = sum(lengths[1:]) * batch
+    seconds = sum(durations[1:])
+    return tokens / seconds, int(tokens), seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--judge", default="default")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    config = load_config(None, [f"ppo.batch_size={args.batch}", f"ppo.minibatch_size={args.batch}",
+                                "ppo.epochs=1", f"ppo.steps={args.steps + 1}", "ppo.save_every=0",
+                                f"generation.max_new_tokens={args.max_new_tokens}"])
+    build(config.data)
+    judge = load_judge(str(ensure_judge(config)) if args.judge == "default" else args.judge)
+    questions, _ = read_records(split_path(config.data, "qa", "train"),
+                                require=("question", "reference"))
+    results: dict[str, list[tuple[float, int, float]]] = {"autojudge PPO": [], "TRL GRPO": []}
+    runners = {"autojudge PPO": ours, "TRL GRPO": trl}
+    for r in range(args.rounds):
+        for name in (list(runners) if r % 2 == 0 else list(reversed(runners))):
+            results[name].append(runners[name](config, judge, questions, args.steps))
+            print(f"round {r + 1} {name}: {results[name][-1][0]:.1f} tokens/s")
+    med = {name: statistics.median(x[0] for x in runs) for name, runs in results.items()}
+    ratio = med["autojudge PPO"] / med["TRL GRPO"]
+    print(f"\n{'trainer':<16}{'tokens/s (median)':>20}{'tokens':>10}{'seconds':>10}")
+    for name, runs in results.items():
+        print(f"{name:<16}{med[name]:>20.1f}{sum(x[1] for x in runs):>10}"
+              f"{sum(x[2] for x in runs):>10.1f}")
+    print(f"\nours / TRL: {ratio:.2f}× (target ≥ 1.0×)")
+    figures = {"settings": {"batch": args.batch, "max_new_tokens": args.max_new_tokens,
+                            "steps": args.steps, "rounds": args.rounds,
+                            "policy": config.models.policy},
+               "tokens_per_s": med, "ratio": ratio,
+               "runs": {k: [list(x) for x in v] for k, v in results.items()}}
+    print(f"wrote {write_result('ppo_speed', figures)}")
+
+
+if __name__ == "__main__":
+    main()
