@@ -6,7 +6,7 @@ import pytest
 from autojudge.data import phrasings, variants
 from autojudge.judges.abstention import find_abstention
 from autojudge.judges.base import JUDGES, JudgeError, load_judge
-from autojudge.judges.ensemble import Combiner
+from autojudge.judges.ensemble import Combiner, Features
 from autojudge.judges.facts import split_claims
 from autojudge.judges.metrics import expected_calibration_error, judge_metrics
 from autojudge.types import Record, Verdict
@@ -49,12 +49,18 @@ def test_ece_by_hand():
     assert expected_calibration_error(p, hit) == pytest.approx(0.25)
 
 
+def features(z, rule=None, **columns) -> Features:
+    n = len(z)
+    return Features(z, columns.pop("bad", np.zeros(n)),
+                    np.zeros(n) if rule is None else rule, [()] * n, **columns)
+
+
 def test_combiner_recovers_a_known_temperature():
     rng = np.random.default_rng(0)
-    z = rng.normal(0, 3, size=(4000, 3))
+    f = features(rng.normal(0, 3, size=(4000, 3)))
     true = Combiner(temperature=2.0)
-    labels = np.array([rng.choice(3, p=p) for p in true.probs(z, np.zeros(4000), np.zeros(4000))])
-    fitted = Combiner.fit(z, np.zeros(4000), np.zeros(4000), labels)
+    labels = np.array([rng.choice(3, p=p) for p in true.probs(f)])
+    fitted = Combiner.fit(f, labels)
     assert fitted.temperature == pytest.approx(2.0, rel=0.1)
 
 
@@ -63,9 +69,34 @@ def test_combiner_learns_that_the_rule_means_abstain():
     z = rng.normal(0, 1, size=(2000, 3))  # uninformative logits
     rule = (rng.random(2000) < 0.3).astype(float)
     labels = np.where(rule == 1, 2, rng.integers(0, 2, size=2000))
-    fitted = Combiner.fit(z, np.zeros(2000), rule, labels)
+    fitted = Combiner.fit(features(z, rule), labels)
     assert fitted.w_rule > 3
-    assert fitted.probs(z[:1], np.zeros(1), np.ones(1))[0, 2] > 0.9
+    assert fitted.probs(features(z[:1], np.ones(1)))[0, 2] > 0.9
+
+
+def test_combiner_learns_quantity_and_contradiction_weights():
+    # logits say "correct" (+2) for everything; a mismatch or a contradiction means incorrect
+    rng = np.random.default_rng(2)
+    n = 3000
+    z = np.tile([2.0, 0.0, -9.0], (n, 1))
+    mismatch = (rng.random(n) < 0.3).astype(float)
+    contradiction = np.where(mismatch == 1, 0.0, rng.random(n))
+    labels = ((mismatch == 1) | (contradiction > 0.8)).astype(int)
+    fitted = Combiner.fit(features(z, quantity_mismatch=mismatch, contradiction=contradiction),
+                          labels)
+    assert fitted.w_quantity_mismatch > 3 and fitted.w_contradiction > 3
+    assert fitted.w_quantity_match == 0.0  # an all-zero feature keeps its weight at 0
+
+
+def test_old_combiner_files_load_with_zero_new_weights(tmp_path):
+    import json
+
+    from autojudge.judges.ensemble import combiner_from_json
+
+    old = {"temperature": 1.0, "w_fact": 0.2, "w_rule": 15.0, "offsets": [0.0, 0.5, -7.0]}
+    combiner = combiner_from_json(json.loads(json.dumps(old)))
+    assert combiner.w_fact == 0.2 and combiner.offsets == (0.0, 0.5, -7.0)
+    assert combiner.w_contradiction == combiner.w_quantity_mismatch == 0.0
 
 
 def test_judge_metrics_on_a_perfect_judge():

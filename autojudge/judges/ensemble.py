@@ -2,21 +2,26 @@
 
 Rule. For each item the comparison judge gives logits z = (z_correct, z_incorrect, z_abstain);
 the abstention rules give r ∈ {0, 1}; the fact judge gives b = 1 − min over the answer's claims
-of P(supported), its doubt about the least supported claim (0 for an empty answer). The final
-probabilities are
+of P(supported), its doubt about the least supported claim, and k = max over the claims of
+P(contradicted), so that a contradiction can count for more than an unsupported extra detail
+(both 0 for an empty answer); the quantity checker (quantities.py) gives m, x ∈ {0, 1}: the
+answer's numbers match / contradict the references'. The final probabilities are
 
-    softmax(z / T + (0, w_b · b, w_r · r) + c)
+    softmax(z / T + (0, w_b · b + w_k · k + w_m · m + w_x · x, w_r · r) + c)
 
-with temperature T, weights w_b, w_r and class offsets c fitted on the validation split by
-minimising the negative log-likelihood (temperature scaling, extended by two features), so that
-p_correct = 0.8 means right about 80% of the time. The verdict is the most probable class.
+with temperature T, weights w and class offsets c fitted on the validation split by minimising
+the negative log-likelihood (temperature scaling extended by five features; the weights w with
+every kind of answer weighing the same and signs fixed by their meaning, then T, w_r and c on
+the split as it comes; see Combiner.fit), so that p_correct = 0.8 means right about 80% of the
+time. The verdict is the most probable class.
+Judges saved before k, m and x existed load with w_k = w_m = w_x = 0.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,38 +29,12 @@ import numpy as np
 from autojudge.judges.abstention import find_abstention
 from autojudge.judges.classifier import PairClassifier, softmax
 from autojudge.judges.comparison import ComparisonJudge
-from autojudge.judges.facts import FactJudge
+from autojudge.judges.facts import FactJudge, LABELS as FACT_LABELS, to_facts
 from autojudge.judges.base import from_probs
+from autojudge.judges.quantities import QuantityCheck, check_quantities
 from autojudge.types import Fact, FactStatus, Record
 
-
-@dataclass
-class Combiner:
-    """The fitted calibration of the ensemble rule (see the module docstring)."""
-
-    temperature: float = 1.0
-    w_fact: float = 0.0
-    w_rule: float = 0.0
-    offsets: tuple[float, float, float] = (0.0, 0.0, 0.0)
-
-    def probs(self, z: np.ndarray, bad: np.ndarray, rule: np.ndarray) -> np.ndarray:
-        """(N, 3) calibrated probabilities from z (N, 3), bad (N,), rule (N,)."""
-        shift = np.stack([np.zeros_like(bad), self.w_fact * bad, self.w_rule * rule], axis=1)
-        return softmax(z / self.temperature + shift + np.asarray(self.offsets))
-
-    @classmethod
-    def fit(cls, z: np.ndarray, bad: np.ndarray, rule: np.ndarray,
-            labels: np.ndarray) -> Combiner:
-        from scipy.optimize import minimize
-
-        def nll(theta: np.ndarray) -> float:
-            c = cls(float(np.exp(theta[0])), theta[1], theta[2], (0.0, theta[3], theta[4]))
-            p = c.probs(z, bad, rule)[np.arange(len(labels)), labels]
-            return float(-np.log(np.clip(p, 1e-12, None)).mean())
-
-        best = minimize(nll, np.zeros(5), method="L-BFGS-B").x
-        return cls(float(np.exp(best[0])), float(best[1]), float(best[2]),
-                   (0.0, float(best[3]), float(best[4])))
+CONTRADICTED = FACT_LABELS.index("contradicted")
 
 
 @dataclass
@@ -67,6 +46,87 @@ class Features:
     rule: np.ndarray
     """(N,) 1.0 where the abstention rules fire."""
     facts: list[tuple[Fact, ...]]
+    contradiction: np.ndarray | None = None
+    """(N,) the largest P(contradicted) over the answer's claims (0 without claims)."""
+    quantity_match: np.ndarray | None = None
+    """(N,) 1.0 where the answer's numbers match the references' (quantities.py)."""
+    quantity_mismatch: np.ndarray | None = None
+    """(N,) 1.0 where they contradict them."""
+
+    def column(self, name: str) -> np.ndarray:
+        """A feature by name; a missing one is all zeros."""
+        value = getattr(self, name)
+        return np.zeros(len(self.z), dtype=np.float32) if value is None else value
+
+
+WEIGHTS = {"w_fact": "bad", "w_contradiction": "contradiction",
+           "w_quantity_match": "quantity_match", "w_quantity_mismatch": "quantity_mismatch"}
+"""Combiner weight → the feature it multiplies on the incorrect logit."""
+
+
+@dataclass
+class Combiner:
+    """The fitted calibration of the ensemble rule (see the module docstring)."""
+
+    temperature: float = 1.0
+    w_fact: float = 0.0
+    w_rule: float = 0.0
+    offsets: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    w_contradiction: float = 0.0
+    w_quantity_match: float = 0.0
+    w_quantity_mismatch: float = 0.0
+
+    def probs(self, f: Features) -> np.ndarray:
+        """(N, 3) calibrated probabilities, in float64: in float32 the optimiser's numerical
+        gradients vanish and the fit stops where it started."""
+        incorrect = sum(getattr(self, w) * f.column(name).astype(np.float64)
+                        for w, name in WEIGHTS.items())
+        shift = np.stack([np.zeros(len(f.z)), incorrect, self.w_rule * f.rule.astype(np.float64)],
+                         axis=1)  # (N, 3)
+        return softmax(f.z.astype(np.float64) / self.temperature + shift
+                       + np.asarray(self.offsets))
+
+    @classmethod
+    def fit(cls, f: Features, labels: np.ndarray, kinds: Sequence[str] | None = None
+            ) -> Combiner:
+        """Minimum negative log-likelihood. With `kinds` (the kind of answer of each item), the
+        feature weights are fitted with every kind weighing the same, so that rare hard kinds
+        (changed numbers, negations, claims against evidence) shape them rather than the easy
+        bulk; temperature, w_r and offsets are then refitted on the items as they come, which
+        keeps p_correct calibrated. Feature weights have the sign their meaning gives them
+        (doubt and contradiction and a quantity mismatch can only count against an answer, a
+        quantity match only for it); weights of features that are all zero stay 0."""
+        labels = np.asarray(labels)
+        used = [w for w, name in WEIGHTS.items() if np.any(f.column(name))]
+        if kinds is None:
+            return _fit(cls(), f, labels, np.ones(len(labels)), used)
+        _, index, counts = np.unique(np.asarray(kinds), return_inverse=True, return_counts=True)
+        balanced = _fit(cls(), f, labels, 1.0 / counts[index], used)
+        return _fit(balanced, f, labels, np.ones(len(labels)), [])
+
+
+SIGNS = {"w_fact": (0.0, None), "w_contradiction": (0.0, None),
+         "w_quantity_match": (None, 0.0), "w_quantity_mismatch": (0.0, None)}
+"""Bounds on each feature weight (see Combiner.fit)."""
+
+
+def _fit(start: Combiner, f: Features, labels: np.ndarray, weights: np.ndarray,
+         free: Sequence[str]) -> Combiner:
+    """Temperature, w_rule, offsets and the weights named in `free` (the others as in `start`)
+    by weighted NLL."""
+    from scipy.optimize import minimize
+
+    def make(theta: np.ndarray) -> Combiner:
+        return replace(start, temperature=float(np.exp(theta[0])), w_rule=float(theta[1]),
+                       offsets=(0.0, float(theta[2]), float(theta[3])),
+                       **dict(zip(free, map(float, theta[4:]), strict=True)))
+
+    def nll(theta: np.ndarray) -> float:
+        p = make(theta).probs(f)[np.arange(len(labels)), labels]  # (N,)
+        return float(-(weights * np.log(np.clip(p, 1e-12, None))).sum() / weights.sum())
+
+    bounds = [(None, None)] * 4 + [SIGNS[w] for w in free]
+    return make(minimize(nll, np.zeros(4 + len(free)), method="L-BFGS-B", bounds=bounds).x)
 
 
 class EnsembleJudge:
@@ -80,22 +140,30 @@ class EnsembleJudge:
 
     def features(self, items: Sequence[Record]) -> Features:
         z = self.comparison.logits(items)
-        facts = self.fact_judge.facts(items)
+        scored = self.fact_judge.claim_probs(items)
+        facts = [to_facts(claims, p) for claims, p in scored]
         bad = np.array([1.0 - min((f.probability if f.status is FactStatus.SUPPORTED
                                    else 1.0 - f.probability) for f in fs) if fs else 0.0
                         for fs in facts], dtype=np.float32)
+        contradiction = np.array([p[:, CONTRADICTED].max() if len(p) else 0.0
+                                  for _, p in scored], dtype=np.float32)
         rule = np.array([float(find_abstention(r.answer or "").abstains) for r in items],
                         dtype=np.float32)
-        return Features(z, bad, rule, facts)
+        checks = [check_quantities(r.answer or "", r.reference) for r in items]
+        match = np.array([c is QuantityCheck.MATCH for c in checks], dtype=np.float32)
+        mismatch = np.array([c is QuantityCheck.MISMATCH for c in checks], dtype=np.float32)
+        return Features(z, bad, rule, facts, contradiction, match, mismatch)
 
     def calibrate(self, items: Sequence[Record], labels: Sequence[int]) -> EnsembleJudge:
-        f = self.features(items)
-        self.combiner = Combiner.fit(f.z, f.bad, f.rule, np.asarray(labels))
+        """Fit the combiner on labelled items; their `kind` (if recorded) balances the fit."""
+        kinds = [r.extra.get("kind") for r in items]
+        self.combiner = Combiner.fit(self.features(items), np.asarray(labels),
+                                     None if None in kinds else kinds)
         return self
 
     def judge(self, items: Sequence[Record]) -> list:
         f = self.features(items)
-        probs = self.combiner.probs(f.z, f.bad, f.rule)
+        probs = self.combiner.probs(f)
         # An abstention makes no claims: its facts are not reported.
         return [from_probs(*map(float, p), judge=self.name, facts=fs if p.argmax() != 2 else ())
                 for p, fs in zip(probs, f.facts, strict=True)]
@@ -112,7 +180,12 @@ class EnsembleJudge:
     @classmethod
     def load(cls, path: Path) -> EnsembleJudge:
         meta = json.loads((path / "judge.json").read_text())
-        combiner = Combiner(**{**meta["combiner"], "offsets": tuple(meta["combiner"]["offsets"])})
+        combiner = combiner_from_json(meta["combiner"])
         quantize = bool(meta.get("quantize", True))
         return cls(ComparisonJudge(PairClassifier.load(path / "comparison"), quantize),
                    FactJudge(PairClassifier.load(path / "facts"), quantize), combiner)
+
+
+def combiner_from_json(fields: dict) -> Combiner:
+    """A saved combiner; weights it predates are 0."""
+    return Combiner(**{**fields, "offsets": tuple(fields["offsets"])})

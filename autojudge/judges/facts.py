@@ -49,23 +49,22 @@ class FactJudge:
         self.quantize = quantize
         self.batch_size = batch_size
 
-    def facts(self, items: Sequence[Record], min_claims: int = 1) -> list[tuple[Fact, ...]]:
-        """The claims of each answer with their status; () for answers under `min_claims`."""
+    def claim_probs(self, items: Sequence[Record], min_claims: int = 1
+                    ) -> list[tuple[list[str], np.ndarray]]:
+        """Per answer, its claims and their (claims, 3) probabilities in LABELS order; no claims
+        for answers under `min_claims`."""
         claims = [split_claims(r.answer or "") for r in items]
         claims = [c if len(c) >= min_claims else [] for c in claims]
         texts_a = [premise(r) for r, cs in zip(items, claims, strict=True) for _ in cs]
         texts_b = [hypothesis(c) for cs in claims for c in cs]
         probs = softmax(self.classifier.logits(texts_a, texts_b, batch_size=self.batch_size,
                                                quantize=self.quantize))  # (total claims, 3)
-        out, k = [], 0
-        for cs in claims:
-            found = []
-            for claim in cs:
-                best = int(np.argmax(probs[k]))
-                found.append(Fact(claim, FactStatus(LABELS[best]), float(probs[k][best])))
-                k += 1
-            out.append(tuple(found))
-        return out
+        ends = np.cumsum([len(cs) for cs in claims])
+        return [(cs, probs[end - len(cs):end]) for cs, end in zip(claims, ends, strict=True)]
+
+    def facts(self, items: Sequence[Record], min_claims: int = 1) -> list[tuple[Fact, ...]]:
+        """The claims of each answer with their status; () for answers under `min_claims`."""
+        return [to_facts(cs, p) for cs, p in self.claim_probs(items, min_claims)]
 
     def judge(self, items: Sequence[Record]) -> list:
         """Correct iff every claim is supported: p_correct is the least-supported claim's P."""
@@ -76,6 +75,12 @@ class FactJudge:
             p = min(supported)
             out.append(from_probs(p, 1 - p, 0.0, judge=self.name, facts=facts))
         return out
+
+
+def to_facts(claims: Sequence[str], probs: np.ndarray) -> tuple[Fact, ...]:
+    """Each claim with its most probable status and that status's probability."""
+    return tuple(Fact(claim, FactStatus(LABELS[int(np.argmax(p))]), float(p.max()))
+                 for claim, p in zip(claims, probs, strict=True))
 
 
 def fact_precision(facts: Sequence[Fact]) -> float | None:

@@ -18,18 +18,34 @@ class TrainStats:
     """Mean loss over the last 50 steps."""
 
 
+def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random,
+                     chunk_batches: int = 50) -> list[list[int]]:
+    """Index batches of similar length, so that little padding is computed: shuffle, sort
+    chunks of `chunk_batches` batches by length, cut them into batches, shuffle the batches."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    size = batch_size * chunk_batches
+    batches = []
+    for start in range(0, len(order), size):
+        chunk = sorted(order[start:start + size], key=lambda i: lengths[i])
+        batches.extend(chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
 def fit_pair_classifier(clf: PairClassifier, texts_a: Sequence[str], texts_b: Sequence[str],
                         labels: Sequence[int], *, lr: float, epochs: int, batch_size: int,
                         seed: int, desc: str = "training") -> TrainStats:
-    """Cross-entropy fine-tuning with AdamW, linear warm-up and decay, gradient clipping."""
+    """Cross-entropy fine-tuning with AdamW, linear warm-up and decay, gradient clipping; batches
+    of similar length (`bucketed_batches`)."""
     import torch
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
     accelerator = Accelerator()
     torch.manual_seed(seed)
-    order = list(range(len(labels)))
-    steps_per_epoch = math.ceil(len(order) / batch_size)
+    lengths = [len(a) + len(b) for a, b in zip(texts_a, texts_b, strict=True)]
+    steps_per_epoch = math.ceil(len(labels) / batch_size)
     total = steps_per_epoch * epochs
     warmup = max(1, total // 16)
     optimizer = torch.optim.AdamW(clf.model.parameters(), lr=lr, weight_decay=0.01)
@@ -40,9 +56,7 @@ def fit_pair_classifier(clf: PairClassifier, texts_a: Sequence[str], texts_b: Se
     losses: list[float] = []
     bar = tqdm(total=total, desc=desc, unit="step", disable=not accelerator.is_main_process)
     for epoch in range(epochs):
-        random.Random(seed + epoch).shuffle(order)
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+        for idx in bucketed_batches(lengths, batch_size, random.Random(seed + epoch)):
             enc = clf.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx])
             enc = {k: v.to(accelerator.device) for k, v in enc.items()}
             target = torch.tensor([labels[i] for i in idx], device=accelerator.device)  # (B,)

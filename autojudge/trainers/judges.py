@@ -26,6 +26,10 @@ from autojudge.trainers.classifier import fit_pair_classifier
 from autojudge.types import Record
 
 LABEL_INDEX = {name: i for i, name in enumerate(comparison.LABELS)}
+FACT_LR_SCALE = 0.4
+"""The fact judge's learning rate relative to `judge.lr`: at the full rate (1e-4, 250 steps) the
+entailment model collapsed to the class prior (final loss 0.83, P(contradicted) ≈ 0.5 for every
+claim), so the ensemble could not use it."""
 
 
 def default_judge_dir(config: Config) -> Path:
@@ -91,7 +95,8 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
     say("training the fact-overlap judge ...")
     nli = PairClassifier.from_encoder(config.models.encoder, facts.LABELS, cfg.max_length)
     texts_a, texts_b, nli_labels = nli_examples(config, "train", cfg.nli_pairs)
-    nli_stats = fit_pair_classifier(nli, texts_a, texts_b, nli_labels, lr=cfg.lr,
+    nli_stats = fit_pair_classifier(nli, texts_a, texts_b, nli_labels,
+                                    lr=cfg.lr * FACT_LR_SCALE,
                                     epochs=cfg.epochs, batch_size=cfg.batch_size,
                                     seed=config.data.seed, desc="fact judge")
     judge = EnsembleJudge(ComparisonJudge(comp, cfg.quantize), FactJudge(nli, cfg.quantize))
