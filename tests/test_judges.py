@@ -176,3 +176,21 @@ def test_judge_eval_cli_writes_table_json_and_plot(tiny_judge_dir, tiny_encoder_
     results = json.loads((out / "judge_eval.json").read_text())
     assert set(results["judges"]) == {"autojudge-ensemble", "token-f1", "cosine"}
     assert (out / "reliability.png").stat().st_size > 10_000
+
+
+def test_recalibrate_keeps_models_and_refits_the_combiner(tiny_judge_dir, tmp_path):
+    import json
+
+    from autojudge.config import load_config
+    from autojudge.trainers.judges import recalibrate_judge
+
+    config = load_config("configs/tiny.yaml", [])
+    home = tiny_judge_dir.parent
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUTOJUDGE_HOME", str(home))
+        out = recalibrate_judge(config, tiny_judge_dir, tmp_path / "again")
+    meta = json.loads((out / "judge.json").read_text())
+    assert "w_quantity_mismatch" in meta["combiner"]
+    card = json.loads((out / "metrics.json").read_text())
+    assert card["training"]["recalibrated"] is True and "comparison" in card["training"]
+    assert len(load_judge(str(out)).judge(ITEMS)) == len(ITEMS)

@@ -100,6 +100,23 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
                                     epochs=cfg.epochs, batch_size=cfg.batch_size,
                                     seed=config.data.seed, desc="fact judge")
     judge = EnsembleJudge(ComparisonJudge(comp, cfg.quantize), FactJudge(nli, cfg.quantize))
+    return calibrate_and_save(config, judge, target, {
+        "comparison": asdict(comp_stats), "facts": asdict(nli_stats),
+        "minutes": round((time.monotonic() - started) / 60, 1)})
+
+
+def recalibrate_judge(config: Config, source: Path, target: Path) -> Path:
+    """A saved judge's models with the combiner refitted by the current rule (no retraining);
+    the model card keeps the original training figures."""
+    judge = EnsembleJudge.load(source)
+    training = json.loads((source / "metrics.json").read_text())["training"]
+    return calibrate_and_save(config, judge, target, {**training, "recalibrated": True})
+
+
+def calibrate_and_save(config: Config, judge: EnsembleJudge, target: Path,
+                       training: dict[str, Any]) -> Path:
+    """Fit the combiner on validation, measure on test, save the judge with its model card."""
+    cfg = config.judge
     say("calibrating the ensemble on the validation split ...")
     val, val_labels = labelled_pairs(split_path(config.data, "judge", "val"),
                                      cfg.calibration_pairs, config.data.seed)
@@ -112,9 +129,7 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
     with atomic_dir(target) as tmp:
         judge.save(tmp)
         save_config(config, tmp / "config.yaml")
-        card = {"metrics": metrics, "training": {
-            "comparison": asdict(comp_stats), "facts": asdict(nli_stats),
-            "minutes": round((time.monotonic() - started) / 60, 1)}}
+        card = {"metrics": metrics, "training": training}
         (tmp / "metrics.json").write_text(json.dumps(card, indent=2) + "\n")
         (tmp / "README.md").write_text(model_card(config, card))
     say(f"judge saved to {target}")
