@@ -43,3 +43,17 @@ def test_list_of_guesses_holds_the_gold():
     text = variants.list_of_guesses("Paris", ["Lyon"], random.Random(1))
     assert "Paris" in text and "Lyon" in text and " or " in text
     assert variants.list_of_guesses("Paris", [], random.Random(1)) is None
+
+
+def test_counterfactual_pairs_make_the_reference_decide():
+    from autojudge.data.pairs import _counterfactual
+    from autojudge.data.sources import QAItem
+
+    item = QAItem("w1", "What is the capital of South Africa?", ["Pretoria"], "qa_wikidata",
+                  statement="The capital of South Africa is {a}.")
+    pairs = list(_counterfactual(item, "Johannesburg", lambda a: f"It is {a}."))
+    assert pairs == [
+        ("It is Johannesburg.", ["Johannesburg"], "correct", "counterfactual_match"),
+        ("It is Pretoria.", ["Johannesburg"], "incorrect", "counterfactual_mismatch"),
+        ("The capital of South Africa is Pretoria.", ["Johannesburg"], "incorrect",
+         "counterfactual_statement")]

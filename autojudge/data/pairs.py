@@ -52,10 +52,28 @@ def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.R
     wrong = _plausible_wrong(golds, group_golds, rng)
     if wrong is not None:
         yield wrap(wrong), golds, "incorrect", "same_group"
+    if wrong is not None and rng.random() < COUNTERFACTUAL_RATE:
+        yield from _counterfactual(item, wrong, wrap)
     if rng.random() < abstain_rate:
         pool = phrasings.train_abstentions() if split == "train" else phrasings.heldout_abstentions()
         yield rng.choice(pool), golds, "abstain", "abstention"
     yield from _harder_variants(item, wrong, rng)
+
+
+COUNTERFACTUAL_RATE = 0.3
+"""Share of questions that also get the counterfactual-reference pairs."""
+
+
+def _counterfactual(item: QAItem, wrong: str, wrap: Any) -> Iterable[Pair]:
+    """The same question with a plausible wrong answer as the *reference*: now that answer is
+    correct and the true one is incorrect. A judge must compare with the reference; one that
+    only asks "is this a plausible answer to the question?" (the capital of South Africa:
+    Johannesburg?) gets these wrong, so they teach it to read the reference."""
+    gold = item.reference[0]
+    yield wrap(wrong), [wrong], "correct", "counterfactual_match"
+    yield wrap(gold), [wrong], "incorrect", "counterfactual_mismatch"
+    if item.statement:
+        yield item.statement.replace("{a}", gold), [wrong], "incorrect", "counterfactual_statement"
 
 
 def _harder_variants(item: QAItem, wrong: str | None, rng: random.Random) -> Iterable[Pair]:
