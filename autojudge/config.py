@@ -43,7 +43,7 @@ class DataConfig:
 
 @dataclass
 class GenerationConfig:
-    max_new_tokens: int = 48
+    max_new_tokens: int = 32
     """Longest answer the policy may write, in tokens."""
     temperature: float = 1.0
     """Sampling temperature (0 means greedy)."""
@@ -82,7 +82,7 @@ class RewardConfig:
 class PPOConfig:
     lr: float = 1e-5
     """Learning rate of the policy (and value head)."""
-    steps: int = 20
+    steps: int = 12
     """PPO iterations (rollout + update)."""
     batch_size: int = 16
     """Questions per rollout."""
@@ -141,7 +141,7 @@ class PPOConfig:
 class WarmStartConfig:
     enabled: bool = True
     """Run the "I don't know" warm-start (R-Tuning style) before PPO in the default recipe."""
-    questions: int = 160
+    questions: int = 128
     """Training questions the base policy is sampled on."""
     samples: int = 4
     """Answers sampled per question to tell what the policy knows."""

@@ -105,8 +105,11 @@ class Combiner:
         return _fit(balanced, f, labels, np.ones(len(labels)), [])
 
 
-SIGNS = {"w_fact": (0.0, None), "w_contradiction": (0.0, None),
-         "w_quantity_match": (None, 0.0), "w_quantity_mismatch": (0.0, None)}
+CAP = 20.0
+"""Largest size of any weight or offset: a feature that separates a small calibration set
+perfectly would otherwise drive its weight (and the fit) to infinity."""
+SIGNS = {"w_fact": (0.0, CAP), "w_contradiction": (0.0, CAP),
+         "w_quantity_match": (-CAP, 0.0), "w_quantity_mismatch": (0.0, CAP)}
 """Bounds on each feature weight (see Combiner.fit)."""
 
 
@@ -125,7 +128,7 @@ def _fit(start: Combiner, f: Features, labels: np.ndarray, weights: np.ndarray,
         p = make(theta).probs(f)[np.arange(len(labels)), labels]  # (N,)
         return float(-(weights * np.log(np.clip(p, 1e-12, None))).sum() / weights.sum())
 
-    bounds = [(None, None)] * 4 + [SIGNS[w] for w in free]
+    bounds = [(-3.0, 3.0), (0.0, 1.5 * CAP), (-CAP, CAP), (-CAP, CAP)] + [SIGNS[w] for w in free]
     return make(minimize(nll, np.zeros(4 + len(free)), method="L-BFGS-B", bounds=bounds).x)
 
 

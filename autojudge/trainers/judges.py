@@ -34,7 +34,9 @@ claim), so the ensemble could not use it."""
 
 def default_judge_dir(config: Config) -> Path:
     """The default judge's folder; its name changes with anything that changes the judge."""
-    key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder],
+    from autojudge.data.build import FORMAT
+
+    key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder, FORMAT],
                      sort_keys=True)
     return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
