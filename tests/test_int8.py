@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def test_int8_logits_do_not_depend_on_the_batch(tiny_judge_dir):
@@ -19,14 +20,23 @@ def test_int8_logits_do_not_depend_on_the_batch(tiny_judge_dir):
     np.testing.assert_allclose(alone, clf.logits(a, b, quantize=False), atol=0.1)
 
 
-def test_anchored_linear_clamps_to_its_range():
+def _kinds():
+    from autojudge.judges.int8 import _onednn_int8
+
+    return [False, pytest.param(True, marks=pytest.mark.skipif(
+        not _onednn_int8(), reason="oneDNN int8 needs an x86 build of torch"))]
+
+
+@pytest.mark.parametrize("onednn", _kinds(), ids=["anchored", "fixed-scale"])
+def test_fixed_range_linear_clamps_to_its_range(onednn):
     import torch
 
-    from autojudge.judges.int8 import quantize_anchored
+    from autojudge.judges.int8 import AnchoredLinear, FixedScaleLinear, quantize_anchored
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 3))
-    fast = quantize_anchored(model, {"0": (-1.0, 1.0)})
+    fast = quantize_anchored(model, {"0": (-1.0, 1.0)}, onednn=onednn)
+    assert isinstance(fast[0], FixedScaleLinear if onednn else AnchoredLinear)
     x = torch.tensor([[0.5, -0.5, 0.25, 0.0]])
     np.testing.assert_allclose(fast(x).detach(), model(x).detach(), atol=0.03)
     # beyond the range the input is clamped: 5.0 acts as 1.0
@@ -34,7 +44,8 @@ def test_anchored_linear_clamps_to_its_range():
     np.testing.assert_allclose(fast(big).detach(), model(big.clamp(-1, 1)).detach(), atol=0.03)
 
 
-def test_anchoring_removes_batch_dependence_of_dynamic_int8():
+@pytest.mark.parametrize("onednn", _kinds(), ids=["anchored", "fixed-scale"])
+def test_fixed_range_removes_batch_dependence_of_dynamic_int8(onednn):
     import torch
 
     from autojudge.judges.int8 import quantize_anchored
@@ -45,5 +56,20 @@ def test_anchoring_removes_batch_dependence_of_dynamic_int8():
     loud = 3.0 * torch.randn(1, 16)  # a neighbour with a wider range
     plain = quantize_anchored(model, {})  # torch's dynamic int8 alone
     assert not torch.allclose(plain(x), plain(torch.cat([x, loud]))[:1], atol=1e-4)
-    fixed = quantize_anchored(model, {"0": (-10.0, 10.0)})
+    fixed = quantize_anchored(model, {"0": (-10.0, 10.0)}, onednn=onednn)
     torch.testing.assert_close(fixed(x), fixed(torch.cat([x, loud]))[:1])
+
+
+@pytest.mark.parametrize("onednn", _kinds(), ids=["anchored", "fixed-scale"])
+def test_fixed_range_int8_tracks_float_on_a_wider_layer(onednn):
+    import torch
+
+    from autojudge.judges.int8 import quantize_anchored
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.GELU(), torch.nn.Linear(32, 8))
+    x = torch.randn(20, 64)
+    fast = quantize_anchored(model, {"0": (-5.0, 5.0), "2": (-1.0, 3.0)}, onednn=onednn)
+    with torch.inference_mode():
+        error = (fast(x) - model(x)).abs().max().item()
+    assert error < 0.05, error
