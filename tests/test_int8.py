@@ -15,7 +15,11 @@ def test_int8_logits_do_not_depend_on_the_batch(tiny_judge_dir):
     loud_b = ["Answer: " + " ".join(["the the the london"] * 10)] * 7
     alone = clf.logits(a, b, quantize=True)
     crowded = clf.logits(a + loud_a, b + loud_b, quantize=True, batch_size=8)
-    np.testing.assert_allclose(alone[0], crowded[0], atol=1e-4)
+    np.testing.assert_array_equal(alone[0], crowded[0])
+    # neighbours of every length, in batches of several sizes: still the same bits
+    for size in (2, 3, 5):
+        again = clf.logits(loud_a[:size] + a, loud_b[:size] + b, quantize=True, batch_size=size)
+        np.testing.assert_array_equal(alone[0], again[-1])
     # and int8 stays close to float32
     np.testing.assert_allclose(alone, clf.logits(a, b, quantize=False), atol=0.1)
 
@@ -73,3 +77,12 @@ def test_fixed_range_int8_tracks_float_on_a_wider_layer(onednn):
     with torch.inference_mode():
         error = (fast(x) - model(x)).abs().max().item()
     assert error < 0.05, error
+
+
+def test_batches_hold_one_length_bucket():
+    from autojudge.judges.classifier import BUCKET, _bucket, _split_buckets
+
+    assert [_bucket(n) for n in (1, BUCKET, BUCKET + 1)] == [BUCKET, BUCKET, 2 * BUCKET]
+    padded = [16, 16, 32, 32, 48]
+    parts = _split_buckets(np.array([0, 1, 2, 3, 4]), padded)
+    assert [p.tolist() for p in parts] == [[0, 1], [2, 3], [4]]

@@ -13,7 +13,10 @@ class PairClassifier:
     """An encoder with a classification head over (text_a, text_b), fast batched inference.
 
     Speed comes from sorting by length (little padding), inference mode, and optional int8
-    dynamic quantisation of the linear layers on CPU.
+    quantisation of the linear layers on CPU. A pair's scores do not depend on its neighbours:
+    every batch holds pairs of one length bucket and is padded to that bucket's length (padding
+    to the longest neighbour changes the float sums in attention by rounding, which int8 can
+    turn into a visible difference), and the int8 scales are fixed (`autojudge.judges.int8`).
     """
 
     def __init__(self, model, tokenizer, labels: Sequence[str], max_length: int = 128) -> None:
@@ -55,9 +58,11 @@ class PairClassifier:
         self.model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
 
-    def encode(self, texts_a: Sequence[str], texts_b: Sequence[str]):
+    def encode(self, texts_a: Sequence[str], texts_b: Sequence[str], pad_to: int | None = None):
+        """Token tensors for a batch, padded to the longest pair, or to `pad_to` tokens."""
         return self.tokenizer(list(texts_a), list(texts_b), truncation=True,
-                              max_length=self.max_length, padding=True, return_tensors="pt")
+                              max_length=pad_to or self.max_length,
+                              padding="max_length" if pad_to else True, return_tensors="pt")
 
     def logits(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int = 32,
                quantize: bool = False, progress: bool = False) -> np.ndarray:
@@ -75,14 +80,17 @@ class PairClassifier:
 
         model = self._quantized() if quantize else self.model
         model.eval()
-        lengths = [len(a) + len(b) for a, b in zip(texts_a, texts_b, strict=True)]
-        order = np.argsort(lengths, kind="stable")
+        ids = self.tokenizer(list(texts_a), list(texts_b), truncation=True,
+                             max_length=self.max_length)["input_ids"]
+        padded = [min(_bucket(len(x)), self.max_length) for x in ids]
+        order = np.lexsort((np.arange(len(ids)), [len(x) for x in ids], padded))  # bucket, length
         out = np.zeros((len(order), len(self.labels)), dtype=np.float32)
-        starts = range(0, len(order), batch_size)
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = [part for idx in batches for part in _split_buckets(idx, padded)]
         with torch.inference_mode():
-            for start in tqdm(starts, desc="judging", unit="batch", disable=not progress):
-                idx = order[start:start + batch_size]
-                enc = self.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx])
+            for idx in tqdm(batches, desc="judging", unit="batch", disable=not progress):
+                enc = self.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx],
+                                  pad_to=padded[idx[0]])
                 out[idx] = model(**enc).logits.float().numpy()  # (B, C)
         return out
 
@@ -126,6 +134,20 @@ class PairClassifier:
     def invalidate(self) -> None:
         """Forget the quantised copy after the weights change."""
         self._fast = None
+
+
+BUCKET = 16
+"""Pairs are padded up to a multiple of this many tokens."""
+
+
+def _bucket(length: int) -> int:
+    return -(-length // BUCKET) * BUCKET
+
+
+def _split_buckets(idx: np.ndarray, padded: Sequence[int]) -> list[np.ndarray]:
+    """Cut a batch of bucket-sorted indices where the bucket changes."""
+    cuts = [i for i in range(1, len(idx)) if padded[idx[i]] != padded[idx[i - 1]]]
+    return np.split(idx, cuts)
 
 
 @contextlib.contextmanager
