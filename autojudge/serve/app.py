@@ -23,7 +23,7 @@ from autojudge.rewards.schemes import Reward
 from autojudge.scoring import result_line
 from autojudge.serve.batcher import MicroBatcher, QueueFull
 from autojudge.serve.settings import ServeSettings
-from autojudge.types import Judgement
+from autojudge.types import Judgement, Record
 
 _TRAILING_END_TOKENS = re.compile(r"(?:\s*(?:<\|[^|>]{1,40}\|>|</s>))+\s*$")
 """End-of-turn tokens a generated query may end with (`<|im_end|>`, `</s>`, ...)."""
@@ -56,7 +56,7 @@ def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = No
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        await batcher.start()
+        await batcher.start(warm_up=[Record("Is this a warm-up?", ("yes",), "Yes.")])
         yield
         await batcher.close()  # uvicorn has finished in-flight requests by now
 

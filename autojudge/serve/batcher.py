@@ -63,11 +63,17 @@ class MicroBatcher:
         self._task: asyncio.Task | None = None
         self._executor = None
 
-    async def start(self) -> None:
+    async def start(self, warm_up: Sequence[Record] = ()) -> None:
+        """Start the worker thread; `warm_up` records are judged on it first (first-call costs
+        such as building the int8 copy). All judging stays on that one thread: torch run from
+        two threads keeps two OpenMP pools, which slowed the judge by a third on 2 cores."""
         from concurrent.futures import ThreadPoolExecutor
 
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="autojudge-judge")
+        if warm_up:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self.judge_.judge,
+                                                             list(warm_up))
         self._task = asyncio.create_task(self._run(), name="autojudge-batcher")
 
     async def close(self) -> None:

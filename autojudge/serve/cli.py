@@ -62,7 +62,6 @@ def _serve(args: argparse.Namespace) -> int:
     from autojudge.judges.base import load_judge
     from autojudge.rewards.schemes import Reward
     from autojudge.serve.app import create_app
-    from autojudge.types import Record
 
     overrides = [*args.overrides, *([f"reward.scheme={args.reward}"] if args.reward else [])]
     reward = Reward(load_config(args.config, overrides).reward)
@@ -76,7 +75,6 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"autojudge serve: warning: binding {args.host} without ${TOKEN_VARIABLE}; anyone "
               "who can reach it may use the judge", file=sys.stderr)
     judge = load_judge(args.judge, base_url=args.base_url)
-    judge.judge([Record("Is this a warm-up?", ("yes",), "Yes.")])  # first-call costs, now
     app = create_app(judge, reward, settings, token=token)
     print(f"autojudge serve: judge {judge.name}, reward {reward.name} (t* = "
           f"{reward.threshold:.3f}), token {'required' if token else 'not required'}; "
