@@ -45,6 +45,9 @@ class DataConfig:
 class GenerationConfig:
     max_new_tokens: int = 32
     """Longest answer the policy may write, in tokens."""
+    min_new_tokens: int = 0
+    """Shortest answer, in tokens: the end of the turn is not sampled before it (0: no floor;
+    bench/ppo_speed.py sets it to max_new_tokens to compare trainers at one answer length)."""
     temperature: float = 1.0
     """Sampling temperature (0 means greedy)."""
     top_p: float = 1.0
@@ -205,6 +208,8 @@ class Config:
             raise ConfigError("reward.correct must be greater than reward.incorrect")
         if not 0.0 <= self.data.val_fraction + self.data.test_fraction < 1.0:
             raise ConfigError("data.val_fraction + data.test_fraction must lie in [0, 1)")
+        if not 0 <= self.generation.min_new_tokens <= self.generation.max_new_tokens:
+            raise ConfigError("generation.min_new_tokens must lie in [0, generation.max_new_tokens]")
 
 
 # --- loading -----------------------------------------------------------------------------------

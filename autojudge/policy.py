@@ -74,6 +74,7 @@ def _generate(policy: Policy, questions: Sequence[str], config: GenerationConfig
         with torch.no_grad():
             ids = policy.model.generate(
                 **enc, max_new_tokens=config.max_new_tokens, do_sample=sample,
+                min_new_tokens=config.min_new_tokens or None,
                 temperature=config.temperature if sample else None,
                 top_p=config.top_p if sample else None, num_return_sequences=k,
                 pad_token_id=policy.tokenizer.pad_token_id)  # (B·k, T + new)

@@ -4,8 +4,10 @@ GRPOTrainer, same policy, judge + reward, batch and answer length, in one run.
     .venv/bin/python bench/ppo_speed.py [--steps 3] [--batch 8] [--max-new-tokens 32]
                                         [--judge default|PATH] [--rounds 2]
 
-Each round runs both trainers for `--steps` measured steps after one warm-up step, alternating
-which goes first; per trainer, tokens/s = generated tokens / wall time of the measured steps.
+Every answer is exactly `--max-new-tokens` long in both trainers (generation.min_new_tokens
+and TRL's generation_kwargs), so tokens/s compares the same work rather than answer lengths
+that sampling happened to draw. Each round runs both trainers for `--steps` measured steps
+after one warm-up step, alternating which goes first; per trainer, tokens/s = generated tokens / wall time of the measured steps.
 Both keep a frozen reference for the KL term (ours: ppo.kl_coef; TRL: beta) and take one
 optimizer step per rollout (ours: ppo.epochs=1, minibatch = batch). The median over rounds is
 reported. Writes bench/results/ppo_speed.json.
@@ -76,6 +78,7 @@ def trl(config, judge, questions, steps: int) -> tuple[float, int, float]:
         args = GRPOConfig(
             output_dir=out, per_device_train_batch_size=batch, num_generations=2,
             max_completion_length=config.generation.max_new_tokens,
+            generation_kwargs={"min_new_tokens": config.generation.min_new_tokens},
             temperature=config.generation.temperature, learning_rate=config.ppo.lr,
             beta=config.ppo.kl_coef, max_steps=steps + 1, logging_steps=1, report_to=[],
             use_cpu=True, bf16=False, save_strategy="no", seed=0, shuffle_dataset=False)
@@ -103,7 +106,8 @@ def main() -> None:
 
     config = load_config(None, [f"ppo.batch_size={args.batch}", f"ppo.minibatch_size={args.batch}",
                                 "ppo.epochs=1", f"ppo.steps={args.steps + 1}", "ppo.save_every=0",
-                                f"generation.max_new_tokens={args.max_new_tokens}"])
+                                f"generation.max_new_tokens={args.max_new_tokens}",
+                                f"generation.min_new_tokens={args.max_new_tokens}"])
     build(config.data)
     judge = load_judge(str(ensure_judge(config)) if args.judge == "default" else args.judge)
     questions, _ = read_records(split_path(config.data, "qa", "train"),

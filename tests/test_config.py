@@ -59,3 +59,10 @@ def test_saved_config_loads_back_equal(tmp_path):
     config = load_config(None, ["data.seed=7", "generation.temperature=0.7"])
     save_config(config, tmp_path / "resolved.yaml")
     assert load_config(tmp_path / "resolved.yaml") == config
+
+
+def test_min_new_tokens_must_not_exceed_max_new_tokens():
+    with pytest.raises(ConfigError, match="min_new_tokens"):
+        load_config(None, ["generation.max_new_tokens=8", "generation.min_new_tokens=9"])
+    assert load_config(None, ["generation.min_new_tokens=8",
+                              "generation.max_new_tokens=8"]).generation.min_new_tokens == 8

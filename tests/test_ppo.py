@@ -57,6 +57,28 @@ def test_two_step_smoke_run_changes_the_policy_and_logs_finite_metrics(tiny_caus
     assert len(list((tmp_path / "checkpoints").iterdir())) == 1
 
 
+def test_one_update_per_rollout_reuses_the_loss_forward_pass(tiny_causal_lm_dir, tmp_path,
+                                                             monkeypatch):
+    """One epoch of one minibatch: the update's forward pass supplies the rollout's log-probs
+    and values; the result must match the run that makes a separate pass for them."""
+    import autojudge.trainers.ppo as ppo
+
+    single = ("ppo.epochs=1", "ppo.minibatch_size=4")
+    fused = run(tiny_causal_lm_dir, tmp_path / "fused", *single)
+    monkeypatch.setattr(ppo, "single_update", lambda cfg: False)
+    separate = run(tiny_causal_lm_dir, tmp_path / "separate", *single)
+    fused_log, separate_log = rows(fused.log_path), rows(separate.log_path)
+    for a, b in zip(fused_log, separate_log, strict=True):
+        assert a["update/applied"] == b["update/applied"] == 1
+        for key in ("rollout/reward", "policy/kl", "policy/entropy", "loss/policy", "loss/value"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), key
+    after_fused, after_separate = weights(fused.policy_dir), weights(separate.policy_dir)
+    for k in after_fused:
+        torch.testing.assert_close(after_fused[k], after_separate[k], rtol=1e-4, atol=1e-5)
+    assert any(not torch.equal(after_fused[k], weights(tiny_causal_lm_dir)[k])
+               for k in after_fused)
+
+
 class KilledAt(RuntimeError):
     pass
 

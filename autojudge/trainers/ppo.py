@@ -38,7 +38,8 @@ from autojudge.judges.base import Judge
 from autojudge.policy import Policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
-from autojudge.trainers.ppo_rollout import ActorCritic, Rollout, collect_rollout, rollout_metrics
+from autojudge.trainers.ppo_rollout import (ActorCritic, Rollout, collect_rollout, fill_policy_pass,
+                                            rollout_metrics)
 from autojudge.trainers.ppo_state import (RunLogger, TrainState, latest_checkpoint,
                                           load_checkpoint, save_checkpoint)
 from autojudge.types import Record
@@ -73,7 +74,8 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     _check(config, accelerator.num_processes, questions)
     set_seed(cfg.seed)  # identical initialisation everywhere
     model, ref_lm = build_models(policy, cfg)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.lr,
+                               accelerator)
     model, optimizer = accelerator.prepare(model, optimizer)
     ref_lm = ref_lm.to(accelerator.device) if ref_lm is not None else None
 
@@ -111,14 +113,32 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     return PPOResult(state.step, policy_dir, logger.path, metrics)
 
 
+def single_update(cfg: PPOConfig) -> bool:
+    """Whether each rollout gets exactly one optimizer step (one epoch, one minibatch)."""
+    return cfg.epochs == 1 and cfg.minibatch_size >= cfg.batch_size
+
+
+def make_optimizer(params: list[nn.Parameter], lr: float, accelerator: Any) -> torch.optim.Optimizer:
+    """AdamW, with torch's fused kernel on CPU and CUDA (a 135M-parameter step took 0.08 s
+    instead of 0.4-0.7 s on 2 CPU cores); the default kernel under DeepSpeed and FSDP, which
+    manage the optimizer's state themselves."""
+    from accelerate.utils import DistributedType
+
+    plain = accelerator.distributed_type in (DistributedType.NO, DistributedType.MULTI_CPU,
+                                             DistributedType.MULTI_GPU)
+    fused = plain and accelerator.device.type in ("cpu", "cuda")
+    return torch.optim.AdamW(params, lr=lr, fused=True if fused else None)
+
+
 def ppo_step(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None, optimizer: Any,
              policy: Policy, config: Config, state: TrainState, batch: Sequence[Record],
              judge: Judge, reward: Reward) -> dict[str, float]:
     """One iteration: rollout → score → advantages → update; advances `state`; the metrics."""
     cfg, started = config.ppo, time.perf_counter()
-    rollout = collect_rollout(accelerator, model, ref_lm, policy, config, batch, judge, reward)
-    advantages = compute_advantages(rollout, state.kl_coef, cfg)
-    update = ppo_update(accelerator, model, optimizer, rollout, advantages, config)
+    one_pass = single_update(cfg)
+    rollout = collect_rollout(accelerator, model, ref_lm, policy, config, batch, judge, reward,
+                              policy_pass=not one_pass)
+    update = ppo_update(accelerator, model, optimizer, rollout, state.kl_coef, config, one_pass)
 
     state.step += 1
     all_bad = update["update/applied"] == 0 and update["update/skipped"] > 0
@@ -200,12 +220,24 @@ def compute_advantages(rollout: Rollout, kl_coef: float, cfg: PPOConfig) -> pm.A
 
 
 def ppo_update(accelerator: Any, model: nn.Module, optimizer: Any, rollout: Rollout,
-               adv: pm.Advantages, config: Config) -> dict[str, float]:
-    """Several epochs of shuffled minibatches; a minibatch whose loss or gradient is not finite
-    is skipped, and the epochs stop early once approximate KL(old ‖ new) passes the limit."""
+               kl_coef: float, config: Config, one_pass: bool = False) -> dict[str, float]:
+    """Advantages, then several epochs of shuffled minibatches; a minibatch whose loss or
+    gradient is not finite is skipped, and the epochs stop early once approximate
+    KL(old ‖ new) passes the limit.
+
+    `one_pass`: the update is one minibatch of one epoch, so the policy has not moved since
+    sampling and the forward pass that computes the loss also supplies the rollout's log-probs
+    and values (detached) — one forward pass fewer per step, as TRL's GRPO does with one
+    iteration (`collect_rollout(..., policy_pass=False)` left them out)."""
     cfg, temperature = config.ppo, config.generation.temperature
     mb = cfg.minibatch_size // accelerator.num_processes
     n, n_response = rollout.mask.shape
+    if one_pass:
+        logits, values = model(rollout.input_ids, rollout.attention_mask, n_response)
+        logits = logits / temperature  # (B, R, V)
+        first_logp = pm.logprobs_from_logits(logits, rollout.response_ids)  # (B, R)
+        fill_policy_pass(rollout, first_logp, values, logits)
+    adv = compute_advantages(rollout, kl_coef, cfg)
     stats: dict[str, list[float]] = {k: [] for k in
                                      ("policy", "value", "clip_frac", "value_clip_frac",
                                       "approx_kl", "grad_norm")}
@@ -214,10 +246,13 @@ def ppo_update(accelerator: Any, model: nn.Module, optimizer: Any, rollout: Roll
         order = torch.randperm(n)  # from the checkpointed RNG, so resume replays it
         for s in range(0, n, mb):
             idx = order[s:s + mb]
+            if one_pass:  # the whole batch, already through the model
+                idx, logp = torch.arange(n), first_logp
+            else:
+                logits, values = model(rollout.input_ids[idx], rollout.attention_mask[idx],
+                                       n_response)  # (b, R, V), (b, R)
+                logp = pm.logprobs_from_logits(logits / temperature, rollout.response_ids[idx])
             mask = rollout.mask[idx]  # (b, R)
-            logits, values = model(rollout.input_ids[idx], rollout.attention_mask[idx],
-                                   n_response)  # (b, R, V), (b, R)
-            logp = pm.logprobs_from_logits(logits / temperature, rollout.response_ids[idx])
             pl = pm.policy_loss(logp, rollout.logprobs[idx], adv.advantages[idx], mask,
                                 cfg.clip_range)
             vl = pm.value_loss(values.float(), rollout.values[idx], adv.returns[idx], mask,

@@ -86,8 +86,10 @@ def eos_ids(policy_lm: Any, tokenizer: Any) -> list[int]:
 @torch.no_grad()
 def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None, policy: Policy,
                     config: Config, batch: Sequence[Record], judge: Judge,
-                    reward: Reward) -> Rollout:
-    """Sample an answer per question, judge and reward it, and record log-probs and values."""
+                    reward: Reward, policy_pass: bool = True) -> Rollout:
+    """Sample an answer per question, judge and reward it, and record log-probs and values.
+    With `policy_pass` False only the reference is run: the policy's log-probs, values and
+    entropy are left at zero for the update's own forward pass to fill in (`fill_policy_pass`)."""
     gen, mb = config.generation, config.ppo.minibatch_size // accelerator.num_processes
     actor, tokenizer = accelerator.unwrap_model(model), policy.tokenizer
     enc = prompt_ids(policy, [r.question for r in batch], gen)
@@ -95,7 +97,8 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
     started = time.perf_counter()
     sequences = actor.lm.generate(
         **enc, do_sample=True, temperature=gen.temperature, top_p=gen.top_p, top_k=0,
-        max_new_tokens=gen.max_new_tokens, pad_token_id=tokenizer.pad_token_id)  # (B, L)
+        max_new_tokens=gen.max_new_tokens, min_new_tokens=gen.min_new_tokens or None,
+        pad_token_id=tokenizer.pad_token_id)  # (B, L)
     generate_s = time.perf_counter() - started
     n_prompt = enc["input_ids"].shape[1]
     mask = pm.response_mask(sequences[:, n_prompt:], eos_ids(actor.lm, tokenizer))  # (B, R)
@@ -112,18 +115,33 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
     n_response = mask.shape[1]
     for s in range(0, len(batch), mb):
         ids, att = sequences[s:s + mb], attention_mask[s:s + mb]
-        with accelerator.autocast():  # the same precision as the prepared model's update passes
-            logits, values = actor(ids, att, n_response)  # (b, R, V), (b, R)
-            ref_logits = reference_logits(actor, ref_lm, ids, att, n_response)  # (b, R, V)
-        logits, ref_logits = logits / gen.temperature, ref_logits / gen.temperature
         response = ids[:, n_prompt:]
-        parts["logp"].append(pm.logprobs_from_logits(logits, response))
-        parts["entropy"].append(pm.entropy_from_logits(logits))
-        parts["values"].append(values.float())
-        parts["ref"].append(pm.logprobs_from_logits(ref_logits, response))
+        with accelerator.autocast():  # the same precision as the prepared model's update passes
+            ref_logits = reference_logits(actor, ref_lm, ids, att, n_response)  # (b, R, V)
+            if policy_pass:
+                logits, values = actor(ids, att, n_response)  # (b, R, V), (b, R)
+        parts["ref"].append(pm.logprobs_from_logits(ref_logits / gen.temperature, response))
+        if policy_pass:
+            logits = logits / gen.temperature
+            parts["logp"].append(pm.logprobs_from_logits(logits, response))
+            parts["entropy"].append(pm.entropy_from_logits(logits))
+            parts["values"].append(values.float())
+    if not policy_pass:
+        parts["logp"] = parts["entropy"] = parts["values"] = [torch.zeros_like(mask)]
     cat = {k: torch.cat(v) * mask for k, v in parts.items()}
     return Rollout(sequences, attention_mask, mask, cat["logp"], cat["ref"], cat["values"],
                    cat["entropy"], scores, [j.verdict for j in judgements], answers, generate_s)
+
+
+def fill_policy_pass(rollout: Rollout, logp: torch.Tensor, values: torch.Tensor,
+                     logits: torch.Tensor) -> None:
+    """Record the policy's side of a rollout from a forward pass made before any update: the
+    log-probs of the sampled tokens (B, R), the values (B, R) and the tempered logits
+    (B, R, V), all detached."""
+    mask = rollout.mask
+    rollout.logprobs = logp.detach() * mask
+    rollout.values = values.detach().float() * mask
+    rollout.entropy = pm.entropy_from_logits(logits.detach()) * mask
 
 
 def reference_logits(actor: ActorCritic, ref_lm: nn.Module | None, ids: torch.Tensor,
