@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from autojudge.config import Config, ConfigError, load_config, save_config
@@ -66,3 +68,9 @@ def test_min_new_tokens_must_not_exceed_max_new_tokens():
         load_config(None, ["generation.max_new_tokens=8", "generation.min_new_tokens=9"])
     assert load_config(None, ["generation.min_new_tokens=8",
                               "generation.max_new_tokens=8"]).generation.min_new_tokens == 8
+
+
+@pytest.mark.parametrize("path", sorted(Path("configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads(path):
+    config = load_config(path)
+    assert config.ppo.batch_size % config.ppo.minibatch_size == 0
