@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--samples", type=int, default=4,
                         help="samples of the starting policy per question (known questions)")
+    parser.add_argument("--name", default="truthfulness",
+                        help="result name: bench/results/NAME.json")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
 
@@ -93,7 +95,7 @@ def main() -> None:
               + ("n/a" if rate is None else f"{rate:.1%}"))
     if "targets" in figures:
         print(json.dumps(figures["targets"], indent=2))
-    print(f"wrote {write_result('truthfulness', figures)}")
+    print(f"wrote {write_result(args.name, figures)}")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def ensure_judge(config: Config) -> Path:
     """The default judge's folder for this config, trained first if it is not there yet."""
     folder = default_judge_dir(config)
     if not (folder / "judge.json").is_file():
-        say(f"no default judge yet: training one (once; about 20 minutes on 2 CPU cores) in "
+        say(f"no default judge yet: training one (once; about 10-20 minutes on 2 CPU cores) in "
             f"{folder}")
         train_judge(config, folder)
     return folder
