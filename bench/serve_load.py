@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
 from autojudge.judges.base import load_judge  # noqa: E402
 from autojudge.scoring import score_file  # noqa: E402
+from autojudge.serve.process import spawn_server  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 
@@ -59,26 +59,11 @@ def offline(judge, pairs: list[dict], folder: Path, tag: str) -> tuple[float, li
 
 
 def start_server(judge: str, log: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "autojudge", "serve", "--judge", judge,
-                             "--port", str(port), "--log-level", "warning"], cwd=ROOT,
-                            env={**os.environ, "AUTOJUDGE_TOKEN": ""}, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT)
-    import httpx
-
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(1200):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"server did not start:\n{log.read_text()}")
+    try:
+        return spawn_server(["--judge", judge, "--log-level", "warning"], log, cwd=ROOT,
+                            env={**os.environ, "AUTOJUDGE_TOKEN": ""}, timeout=180)
+    except RuntimeError as err:
+        raise SystemExit(str(err)) from None
 
 
 async def load(url: str, pairs: list[dict], args, offline_slot) -> dict:

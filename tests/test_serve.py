@@ -4,9 +4,7 @@ token, malformed input, a full queue (503), the client's retries and a graceful 
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from autojudge.config import load_config
 from autojudge.judges.base import load_judge
 from autojudge.rewards.schemes import Reward
 from autojudge.scoring import score_file
+from autojudge.serve.process import spawn_server
 from autojudge.types import Record
 
 ROOT = Path(__file__).parent.parent
@@ -34,34 +33,14 @@ ITEMS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(module: str, args: list[str], log: Path, token: str | None = TOKEN):
     """A server process and its URL, once /healthz answers."""
-    port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     env.pop("AUTOJUDGE_TOKEN", None)
     if token:
         env["AUTOJUDGE_TOKEN"] = token
-    proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--port", str(port),
-                             "--log-level", "warning", *args], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError(f"server did not come up:\n{log.read_text()}")
+    return spawn_server(["--log-level", "warning", *args], log, env=env, module=module, cwd=ROOT,
+                        timeout=60)
 
 
 def stop(proc, log: Path) -> None:
