@@ -209,7 +209,8 @@ class Config:
         if not 0.0 <= self.data.val_fraction + self.data.test_fraction < 1.0:
             raise ConfigError("data.val_fraction + data.test_fraction must lie in [0, 1)")
         if not 0 <= self.generation.min_new_tokens <= self.generation.max_new_tokens:
-            raise ConfigError("generation.min_new_tokens must lie in [0, generation.max_new_tokens]")
+            raise ConfigError("generation.min_new_tokens must lie in "
+                              "[0, generation.max_new_tokens]")
 
 
 # --- loading -----------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ GRPOTrainer, same policy, judge + reward, batch and answer length, in one run.
 Every answer is exactly `--max-new-tokens` long in both trainers (generation.min_new_tokens
 and TRL's generation_kwargs), so tokens/s compares the same work rather than answer lengths
 that sampling happened to draw. Each round runs both trainers for `--steps` measured steps
-after one warm-up step, alternating which goes first; per trainer, tokens/s = generated tokens / wall time of the measured steps.
-Both keep a frozen reference for the KL term (ours: ppo.kl_coef; TRL: beta) and take one
-optimizer step per rollout (ours: ppo.epochs=1, minibatch = batch). The median over rounds is
-reported. Writes bench/results/ppo_speed.json.
+after one warm-up step, alternating which goes first; per trainer, tokens/s = generated
+tokens / wall time of the measured steps. Both keep a frozen reference for the KL term (ours:
+ppo.kl_coef; TRL: beta) and take one optimizer step per rollout (ours: ppo.epochs=1, minibatch =
+batch). The median over rounds is reported. Writes bench/results/ppo_speed.json.
 """
 
 from __future__ import annotations
