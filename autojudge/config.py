@@ -133,6 +133,13 @@ class PPOConfig:
     """Seed of question order, sampling and initialisation."""
     max_bad_steps: int = 3
     """Stop after this many steps in a row whose losses were all non-finite."""
+    mixed_precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    """Precision of rollouts and updates: fp32, or accelerate's bf16/fp16 autocast (weights and
+    optimizer stay fp32); auto = bf16 where the device computes it natively (a bf16 GPU, a CPU
+    with AMX or AVX512-BF16), else fp32."""
+    rollout_copy: bool = True
+    """Under bf16, sample answers from a bf16 copy of the policy refreshed after every update
+    (half the bytes read per token, no casting); costs one bf16 copy of the weights."""
 
     def __post_init__(self) -> None:
         if self.batch_size % self.minibatch_size:

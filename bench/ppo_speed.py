@@ -1,17 +1,21 @@
 """Generated tokens per second of a full RL iteration (rollout + update): our PPO vs TRL's
-GRPOTrainer, same policy, judge + reward, batch and answer length, in one run.
+GRPOTrainer, same policy, judge + reward, batch, answer length and precision, in one run.
 
     .venv/bin/python bench/ppo_speed.py [--steps 3] [--batch 8] [--max-new-tokens 32]
                                         [--judge default|PATH] [--rounds 2]
+                                        [--precision fp32 bf16]
 
 Every answer is exactly `--max-new-tokens` long in both trainers (generation.min_new_tokens
 and TRL's generation_kwargs), so tokens/s compares the same work rather than answer lengths
-that sampling happened to draw. Each round runs both trainers for `--steps` measured steps
-after one warm-up step, alternating which goes first; per trainer, tokens/s = generated
-tokens / wall time of the measured steps. Both keep a frozen reference for the KL term (ours:
-ppo.kl_coef; TRL: beta) and take one optimizer step per rollout (ours: ppo.epochs=1, minibatch =
-batch). The median over rounds is reported. Writes bench/results/ppo_speed.json.
-"""
+that sampling happened to draw. Each precision is compared separately: fp32 runs both trainers
+without mixed precision (ours: ppo.mixed_precision=fp32; TRL: bf16=False), bf16 runs both under
+accelerate's bf16 autocast with fp32 weights (ours: ppo.mixed_precision=bf16, sampling from its
+bf16 copy of the policy; TRL: bf16=True). Each round runs every (trainer, precision) for
+`--steps` measured steps after one warm-up step, alternating which trainer goes first; per
+trainer, tokens/s = generated tokens / wall time of the measured steps. Both keep a frozen
+reference for the KL term (ours: ppo.kl_coef; TRL: beta) and take one optimizer step per
+rollout (ours: ppo.epochs=1, minibatch = batch). The median over rounds is reported. Writes
+bench/results/ppo_speed.json."""
 
 from __future__ import annotations
 
@@ -36,23 +40,36 @@ from autojudge.rewards.schemes import Reward  # noqa: E402
 from autojudge.trainers.judges import ensure_judge  # noqa: E402
 
 
-def ours(config, judge, questions, steps: int) -> tuple[float, int, float]:
+def check_precision(trainer: str, bf16: bool) -> None:
+    """The trainer really ran at the precision asked for (accelerate's state of this process)."""
+    from accelerate.state import AcceleratorState
+
+    used, wanted = AcceleratorState().mixed_precision, "bf16" if bf16 else "no"
+    if used != wanted:
+        raise SystemExit(f"{trainer} ran with mixed_precision={used!r}, not {wanted!r}")
+
+
+def ours(config, judge, questions, steps: int, bf16: bool) -> tuple[float, int, float]:
     """(tokens/s, tokens, seconds) over steps 2..steps+1 of our PPO (step 1 warms up)."""
+    import dataclasses
     import json
 
     from autojudge.trainers.ppo import train_ppo
 
+    config = dataclasses.replace(config, ppo=dataclasses.replace(
+        config.ppo, mixed_precision="bf16" if bf16 else "fp32"))
     with tempfile.TemporaryDirectory() as out:
         train_ppo(config, load_policy(config.models.policy), judge, Reward(config.reward),
                   questions, out)
         rows = [json.loads(line) for line in Path(out, "log.jsonl").read_text().splitlines()]
+    check_precision("autojudge PPO", bf16)
     measured = rows[1:]
     tokens = sum(r["rollout/length"] * config.ppo.batch_size for r in measured)
     seconds = sum(r["time/step_s"] for r in measured)
     return tokens / seconds, int(tokens), seconds
 
 
-def trl(config, judge, questions, steps: int) -> tuple[float, int, float]:
+def trl(config, judge, questions, steps: int, bf16: bool) -> tuple[float, int, float]:
     """The same for TRL's GRPOTrainer (groups of 2 completions per prompt, same total batch)."""
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -81,11 +98,12 @@ def trl(config, judge, questions, steps: int) -> tuple[float, int, float]:
             generation_kwargs={"min_new_tokens": config.generation.min_new_tokens},
             temperature=config.generation.temperature, learning_rate=config.ppo.lr,
             beta=config.ppo.kl_coef, max_steps=steps + 1, logging_steps=1, report_to=[],
-            use_cpu=True, bf16=False, save_strategy="no", seed=0, shuffle_dataset=False)
+            use_cpu=True, bf16=bf16, save_strategy="no", seed=0, shuffle_dataset=False)
         trainer = GRPOTrainer(model=policy.model, reward_funcs=[trl_reward(judge, config.reward)],
                               args=args, train_dataset=data, processing_class=policy.tokenizer,
                               callbacks=[Clock()])
         trainer.train()
+    check_precision("TRL GRPO", bf16)
     lengths = [h["completions/mean_length"] for h in trainer.state.log_history
                if "completions/mean_length" in h]
     durations = [marks[i + 1] - marks[i] for i in range(0, len(marks) - 1, 2)]
@@ -102,6 +120,8 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--judge", default="default")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--precision", nargs="+", choices=("fp32", "bf16"),
+                        default=["fp32", "bf16"])
     args = parser.parse_args()
 
     config = load_config(None, [f"ppo.batch_size={args.batch}", f"ppo.minibatch_size={args.batch}",
@@ -112,24 +132,32 @@ def main() -> None:
     judge = load_judge(str(ensure_judge(config)) if args.judge == "default" else args.judge)
     questions, _ = read_records(split_path(config.data, "qa", "train"),
                                 require=("question", "reference"))
-    results: dict[str, list[tuple[float, int, float]]] = {"autojudge PPO": [], "TRL GRPO": []}
     runners = {"autojudge PPO": ours, "TRL GRPO": trl}
+    results = {p: {name: [] for name in runners} for p in args.precision}
     for r in range(args.rounds):
-        for name in (list(runners) if r % 2 == 0 else list(reversed(runners))):
-            results[name].append(runners[name](config, judge, questions, args.steps))
-            print(f"round {r + 1} {name}: {results[name][-1][0]:.1f} tokens/s")
-    med = {name: statistics.median(x[0] for x in runs) for name, runs in results.items()}
-    ratio = med["autojudge PPO"] / med["TRL GRPO"]
-    print(f"\n{'trainer':<16}{'tokens/s (median)':>20}{'tokens':>10}{'seconds':>10}")
-    for name, runs in results.items():
-        print(f"{name:<16}{med[name]:>20.1f}{sum(x[1] for x in runs):>10}"
-              f"{sum(x[2] for x in runs):>10.1f}")
-    print(f"\nours / TRL: {ratio:.2f}× (target ≥ 1.0×)")
+        for precision in args.precision:
+            for name in (list(runners) if r % 2 == 0 else list(reversed(runners))):
+                results[precision][name].append(runners[name](
+                    config, judge, questions, args.steps, bf16=precision == "bf16"))
+                print(f"round {r + 1} {precision} {name}: "
+                      f"{results[precision][name][-1][0]:.1f} tokens/s")
+    med = {p: {name: statistics.median(x[0] for x in runs) for name, runs in by.items()}
+           for p, by in results.items()}
+    ratio = {p: m["autojudge PPO"] / m["TRL GRPO"] for p, m in med.items()}
+    print(f"\n{'precision':<11}{'trainer':<16}{'tokens/s (median)':>20}{'tokens':>10}"
+          f"{'seconds':>10}")
+    for p, by in results.items():
+        for name, runs in by.items():
+            print(f"{p:<11}{name:<16}{med[p][name]:>20.1f}{sum(x[1] for x in runs):>10}"
+                  f"{sum(x[2] for x in runs):>10.1f}")
+    for p, x in ratio.items():
+        print(f"{p}: ours / TRL = {x:.2f}× (target ≥ 1.0×)")
     figures = {"settings": {"batch": args.batch, "max_new_tokens": args.max_new_tokens,
                             "steps": args.steps, "rounds": args.rounds,
-                            "policy": config.models.policy},
+                            "policy": config.models.policy, "precision": args.precision},
                "tokens_per_s": med, "ratio": ratio,
-               "runs": {k: [list(x) for x in v] for k, v in results.items()}}
+               "runs": {p: {k: [list(x) for x in v] for k, v in by.items()}
+                        for p, by in results.items()}}
     print(f"wrote {write_result('ppo_speed', figures)}")
 
 

@@ -186,3 +186,13 @@ def test_two_processes_under_accelerate_launch(tiny_causal_lm_dir, tmp_path):
     assert {p.name for p in checkpoint.glob("random_states_*.pkl")} == {
         "random_states_0.pkl", "random_states_1.pkl"}
     assert load_policy(tmp_path / "out" / "policy").model.config.hidden_size == 16
+
+
+def test_a_second_run_in_one_process_may_use_another_precision(tiny_causal_lm_dir, tmp_path):
+    """accelerate keeps one state per process: a bf16 run after a full-precision one (the
+    warm-start then PPO, or a benchmark of both) must not be refused."""
+    first = run(tiny_causal_lm_dir, tmp_path / "fp32", "ppo.mixed_precision=fp32", "ppo.steps=1")
+    second = run(tiny_causal_lm_dir, tmp_path / "bf16", "ppo.mixed_precision=bf16",
+                 "ppo.steps=1")
+    assert first.step == second.step == 1
+    assert all(math.isfinite(v) for v in second.metrics.values())

@@ -21,6 +21,7 @@ set up. `ppo.batch_size` and `ppo.minibatch_size` count sequences over all proce
 from __future__ import annotations
 
 import copy
+import os
 import random
 import time
 import warnings
@@ -40,6 +41,7 @@ from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
 from autojudge.trainers.ppo_rollout import (ActorCritic, Rollout, collect_rollout, fill_policy_pass,
                                             rollout_metrics)
+from autojudge.trainers.ppo_sampler import Sampler, resolve_mixed_precision
 from autojudge.trainers.ppo_state import (RunLogger, TrainState, latest_checkpoint,
                                           load_checkpoint, save_checkpoint)
 from autojudge.types import Record
@@ -65,12 +67,11 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
               questions: Sequence[Record], out_dir: str | Path, *,
               resume: bool = False) -> PPOResult:
     """Train `policy` against `judge` + `reward` on `questions` (each with references)."""
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
     cfg, out_dir = config.ppo, Path(out_dir)
-    accelerator = Accelerator()
+    accelerator = make_accelerator(cfg.mixed_precision)
     _check(config, accelerator.num_processes, questions)
     set_seed(cfg.seed)  # identical initialisation everywhere
     model, ref_lm = build_models(policy, cfg)
@@ -88,6 +89,7 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     if accelerator.is_main_process:
         out_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, out_dir / "config.yaml")
+    sampler = Sampler(accelerator, accelerator.unwrap_model(model).lm, cfg.rollout_copy)
     logger = RunLogger(out_dir, accelerator.is_main_process, start_step=state.step)
     metrics: dict[str, float] = {}
     steps = tqdm(range(state.step + 1, cfg.steps + 1), desc="ppo", unit="step",
@@ -98,7 +100,7 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
                                                          cfg.seed)]
             batch = batch[accelerator.process_index::accelerator.num_processes]  # this share
             metrics = ppo_step(accelerator, model, ref_lm, optimizer, policy, config, state,
-                               batch, judge, reward)
+                               batch, judge, reward, sampler)
             logger.log(step, metrics)
             steps.set_postfix(reward=f"{metrics['rollout/reward']:.3f}",
                               truth=f"{metrics['rollout/truthfulness']:.2f}")
@@ -133,13 +135,14 @@ def make_optimizer(params: list[nn.Parameter], lr: float,
 
 def ppo_step(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None, optimizer: Any,
              policy: Policy, config: Config, state: TrainState, batch: Sequence[Record],
-             judge: Judge, reward: Reward) -> dict[str, float]:
+             judge: Judge, reward: Reward, sampler: Sampler) -> dict[str, float]:
     """One iteration: rollout → score → advantages → update; advances `state`; the metrics."""
     cfg, started = config.ppo, time.perf_counter()
     one_pass = single_update(cfg)
     rollout = collect_rollout(accelerator, model, ref_lm, policy, config, batch, judge, reward,
-                              policy_pass=not one_pass)
+                              sampler, policy_pass=not one_pass)
     update = ppo_update(accelerator, model, optimizer, rollout, state.kl_coef, config, one_pass)
+    sampler.refresh()
 
     state.step += 1
     all_bad = update["update/applied"] == 0 and update["update/skipped"] > 0
@@ -167,6 +170,26 @@ def save_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
             policy.tokenizer.save_pretrained(tmp)
     accelerator.wait_for_everyone()
     return path
+
+
+def make_accelerator(mixed_precision: str) -> Any:
+    """An Accelerator with `ppo.mixed_precision` resolved. accelerate keeps one state per
+    process and refuses a second precision in it; an earlier trainer in this process (the
+    warm-start, another run) may have set one, so that part of the state is reset first. The
+    process group, if any, is kept."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    wanted = resolve_mixed_precision(mixed_precision,
+                                     use_cuda=torch.cuda.is_available() and not _cpu_forced())
+    if AcceleratorState._shared_state and AcceleratorState().mixed_precision != wanted:
+        AcceleratorState._reset_state(reset_partial_state=False)
+    return Accelerator(mixed_precision=wanted)
+
+
+def _cpu_forced() -> bool:
+    """`accelerate launch --cpu` / ACCELERATE_USE_CPU: the run stays on the CPU."""
+    return os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
 
 
 def _check(config: Config, n_processes: int, questions: Sequence[Record]) -> None:

@@ -15,6 +15,7 @@ from autojudge.judges.base import Judge
 from autojudge.policy import Policy, prompt_ids
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
+from autojudge.trainers.ppo_sampler import Sampler
 from autojudge.types import Record, Verdict
 
 
@@ -86,7 +87,7 @@ def eos_ids(policy_lm: Any, tokenizer: Any) -> list[int]:
 @torch.no_grad()
 def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None, policy: Policy,
                     config: Config, batch: Sequence[Record], judge: Judge,
-                    reward: Reward, policy_pass: bool = True) -> Rollout:
+                    reward: Reward, sampler: Sampler, policy_pass: bool = True) -> Rollout:
     """Sample an answer per question, judge and reward it, and record log-probs and values.
     With `policy_pass` False only the reference is run: the policy's log-probs, values and
     entropy are left at zero for the update's own forward pass to fill in (`fill_policy_pass`)."""
@@ -95,10 +96,8 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
     enc = prompt_ids(policy, [r.question for r in batch], gen)
     enc = {k: v.to(accelerator.device) for k, v in enc.items()}
     started = time.perf_counter()
-    sequences = actor.lm.generate(
-        **enc, do_sample=True, temperature=gen.temperature, top_p=gen.top_p, top_k=0,
-        max_new_tokens=gen.max_new_tokens, min_new_tokens=gen.min_new_tokens or None,
-        pad_token_id=tokenizer.pad_token_id)  # (B, L)
+    sequences = sampler.sample(enc, gen, eos_ids(actor.lm, tokenizer),
+                               tokenizer.pad_token_id)  # (B, L)
     generate_s = time.perf_counter() - started
     n_prompt = enc["input_ids"].shape[1]
     mask = pm.response_mask(sequences[:, n_prompt:], eos_ids(actor.lm, tokenizer))  # (B, R)
