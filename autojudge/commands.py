@@ -93,7 +93,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     _config_args(demo)
     demo.add_argument("--questions", type=int, default=100,
                       help="held-out questions the policy is evaluated on, before and after")
-    demo.add_argument("--calibration-questions", type=int, default=48,
+    demo.add_argument("--calibration-questions", type=int, default=96,
                       help="validation questions sampled to calibrate the reward")
     demo.add_argument("--calibration-samples", type=int, default=4,
                       help="answers sampled per calibration question")

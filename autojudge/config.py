@@ -85,7 +85,7 @@ class RewardConfig:
 class PPOConfig:
     lr: float = 1e-5
     """Learning rate of the policy (and value head)."""
-    steps: int = 12
+    steps: int = 24
     """PPO iterations (rollout + update)."""
     batch_size: int = 16
     """Questions per rollout."""

@@ -33,7 +33,7 @@ class PipelineResult:
 
 
 def run_pipeline(config: Config, out: Path, *, eval_questions: int = 100,
-                 calibration_questions: int = 48, calibration_samples: int = 4,
+                 calibration_questions: int = 96, calibration_samples: int = 4,
                  max_hallucination: float | None = 0.1) -> PipelineResult:
     from autojudge import models
     from autojudge.data.build import build
