@@ -96,14 +96,18 @@ def test_the_bf16_copy_samples_and_follows_the_weights(tiny_causal_lm):
     sampler = Sampler(accelerator, policy.model, copy_bf16=True)
     assert sampler.copy is not None
     assert all(p.dtype == torch.bfloat16 for p in sampler.copy.parameters())
+    frozen = policy.model.lm_head.weight.requires_grad_(False)  # as a LoRA run's base weights
+    frozen_copy = sampler.copy.lm_head.weight.clone()
     with torch.no_grad():
         for p in policy.model.parameters():
             p.add_(0.5)
     first = next(sampler.copy.parameters()).clone()
     sampler.refresh()
     for mine, copied in zip(policy.model.parameters(), sampler.copy.parameters()):
-        assert torch.equal(mine.detach().to(torch.bfloat16), copied)
+        if mine is not frozen:
+            assert torch.equal(mine.detach().to(torch.bfloat16), copied)
     assert not torch.equal(first, next(sampler.copy.parameters()))
+    assert torch.equal(sampler.copy.lm_head.weight, frozen_copy)  # frozen: not copied again
     gen = GenerationConfig(max_new_tokens=4)
     enc = dict(prompt_ids(policy, QUESTIONS, gen))
     out = sampler.sample(enc, gen, eos_ids(policy.model, policy.tokenizer),

@@ -63,11 +63,13 @@ class Sampler:
 
     @torch.no_grad()
     def refresh(self) -> None:
-        """Copy the trained weights into the bf16 copy (no-op without one)."""
+        """Copy the trained weights into the bf16 copy (no-op without one). Frozen weights
+        (a LoRA run's base model) never change and are not copied again."""
         if self.copy is None:
             return
         for dst, src in zip(self.copy.parameters(), self.lm.parameters(), strict=True):
-            dst.copy_(src)
+            if src.requires_grad:
+                dst.copy_(src)
 
     @torch.no_grad()
     def sample(self, enc: dict[str, torch.Tensor], gen: GenerationConfig, eos_ids: list[int],
