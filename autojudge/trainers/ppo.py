@@ -9,8 +9,9 @@ trains `policy.model` in place for `config.ppo.steps` steps and writes into `out
 written atomically; `resume=True` continues exactly from it) and `policy/` (the final policy,
 LoRA merged, loadable with `autojudge.policy.load_policy`). The same code runs on one CPU, one GPU,
 or many processes under `accelerate launch` (each process samples its share of every batch).
-The loop is rollout → score → advantages → update; the math lives in `ppo_math`, sampling and
-the actor-critic in `ppo_rollout`, checkpoints and logs in `ppo_state`. Raises PPOError for
+The loop is rollout → score → advantages → update; the math lives in `ppo_math`, rollouts and
+the actor-critic in `ppo_rollout`, the decode loop (and its bf16 copy of the policy under
+`ppo.mixed_precision`) in `ppo_sampler`, checkpoints and logs in `ppo_state`. Raises PPOError for
 unusable settings and after `ppo.max_bad_steps` steps in a row whose losses were all non-finite.
 
 Several processes on a CPU-only machine: `ACCELERATE_USE_CPU=true accelerate launch --multi_gpu
