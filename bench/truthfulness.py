@@ -1,7 +1,7 @@
 """Truthfulness of the starting policy vs warm-started vs PPO-trained, on held-out questions.
 
     .venv/bin/python bench/truthfulness.py [--run runs/DIR] [--questions 100] [--samples 4]
-                                           [KEY=VALUE ...]
+                                           [--seed 0] [--name NAME] [KEY=VALUE ...]
 
 Without --run, runs the main job (`autojudge demo`'s pipeline: calibrated reward, warm-start,
 PPO) into runs/bench-truthfulness-<time>; with --run, reuses a finished one. Then evaluates the
@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--samples", type=int, default=4,
                         help="samples of the starting policy per question (known questions)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the starting policy's samples (which questions are known)")
     parser.add_argument("--name", default="truthfulness",
                         help="result name: bench/results/NAME.json")
     parser.add_argument("overrides", nargs="*")
@@ -58,6 +60,9 @@ def main() -> None:
     reports = {name: evaluate_policy(path, judge, test, config.generation)
                for name, path in policies.items() if Path(path).exists() or name == "start"}
 
+    import torch
+
+    torch.manual_seed(args.seed)  # the same known questions for the same starting policy
     groups = sample(load_policy(config.models.policy), [r.question for r in test],
                     config.generation, args.samples, batch_size=64)
     rows = judged_rows(judge, test, groups)
@@ -69,7 +74,8 @@ def main() -> None:
     start = reports["start"].greedy
     figures: dict[str, object] = {"run": str(run), "questions": len(test),
                                   "reward": json.loads(json.dumps(vars(config.reward))),
-                                  "known_questions": len(known), "policies": {}}
+                                  "known_questions": len(known), "seed": args.seed,
+                                  "known_ids": sorted(known), "policies": {}}
     for name, report in reports.items():
         g = report.greedy
         on_known = [r["verdict"] == "abstain" for r in report.greedy_rows if r["id"] in known]
