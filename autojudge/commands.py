@@ -6,7 +6,6 @@ import argparse
 import time
 from pathlib import Path
 
-from autojudge.cache import say
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:

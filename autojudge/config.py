@@ -215,6 +215,8 @@ class Config:
             raise ConfigError("reward.correct must be greater than reward.incorrect")
         if not 0.0 <= self.data.val_fraction + self.data.test_fraction < 1.0:
             raise ConfigError("data.val_fraction + data.test_fraction must lie in [0, 1)")
+        if self.generation.max_new_tokens < 1:
+            raise ConfigError("generation.max_new_tokens must be at least 1")
         if not 0 <= self.generation.min_new_tokens <= self.generation.max_new_tokens:
             raise ConfigError("generation.min_new_tokens must lie in "
                               "[0, generation.max_new_tokens]")
@@ -300,7 +302,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if origin is Literal:
         if value not in typing.get_args(tp):
             choices = ", ".join(repr(a) for a in typing.get_args(tp))
-            raise ConfigError(f"{where}: {value!r} is not one of {choices}")
+            hint = (" (YAML reads an unquoted yes/no/on/off as a boolean)"
+                    if isinstance(value, bool) else "")
+            raise ConfigError(f"{where}: {value!r} is not one of {choices}{hint}")
         return value
     if origin in (list, tuple):
         if not isinstance(value, list):

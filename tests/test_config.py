@@ -35,6 +35,8 @@ def test_threshold_is_derived():
     ("ppo=3", "ppo: expected a mapping"),
     ("ppo.lr", "not of the form key.path=value"),
     ("reward.correct=-5", "reward.correct must be greater than reward.incorrect"),
+    ("generation.max_new_tokens=0", "generation.max_new_tokens must be at least 1"),
+    ("ppo.mixed_precision=no", "reads an unquoted yes/no/on/off as a boolean"),
 ])
 def test_bad_values_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
