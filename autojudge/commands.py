@@ -83,6 +83,8 @@ def _data_build(args: argparse.Namespace) -> int:
 # --- demo --------------------------------------------------------------------------------------
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
+    from autojudge import pipeline  # light: the defaults below live beside run_pipeline
+
     demo = sub.add_parser(
         "demo", help="The main job on the embedded defaults (the README's first command).",
         description="Fetch the default models and data, train the default judge if absent, "
@@ -90,13 +92,16 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
                     "reward, warm-start, run a short PPO, evaluate again and print the "
                     "before/after table; the report and plots go to runs/<timestamp>/.")
     _config_args(demo)
-    demo.add_argument("--questions", type=int, default=100,
+    demo.add_argument("--questions", type=int, default=pipeline.EVAL_QUESTIONS,
                       help="held-out questions the policy is evaluated on, before and after")
-    demo.add_argument("--calibration-questions", type=int, default=96,
+    demo.add_argument("--calibration-questions", type=int,
+                      default=pipeline.CALIBRATION_QUESTIONS,
                       help="validation questions sampled to calibrate the reward")
-    demo.add_argument("--calibration-samples", type=int, default=4,
+    demo.add_argument("--calibration-samples", type=int,
+                      default=pipeline.CALIBRATION_SAMPLES,
                       help="answers sampled per calibration question")
-    demo.add_argument("--max-hallucination", type=float, default=0.1,
+    demo.add_argument("--max-hallucination", type=float,
+                      default=pipeline.MAX_HALLUCINATION,
                       help="target of the reward calibration (a negative value keeps the "
                            "configured rewards)")
     demo.add_argument("--out", type=Path, help="output folder (default: runs/<timestamp>)")

@@ -32,9 +32,18 @@ class PipelineResult:
     minutes: float
 
 
-def run_pipeline(config: Config, out: Path, *, eval_questions: int = 100,
-                 calibration_questions: int = 96, calibration_samples: int = 4,
-                 max_hallucination: float | None = 0.1) -> PipelineResult:
+EVAL_QUESTIONS = 100
+"""Held-out questions the policy answers before and after training."""
+CALIBRATION_QUESTIONS, CALIBRATION_SAMPLES = 96, 4
+"""Validation questions × answers sampled per question to calibrate the abstention reward."""
+MAX_HALLUCINATION = 0.1
+"""The calibration's target hallucination rate."""
+
+
+def run_pipeline(config: Config, out: Path, *, eval_questions: int = EVAL_QUESTIONS,
+                 calibration_questions: int = CALIBRATION_QUESTIONS,
+                 calibration_samples: int = CALIBRATION_SAMPLES,
+                 max_hallucination: float | None = MAX_HALLUCINATION) -> PipelineResult:
     from autojudge import models
     from autojudge.data.build import build
     from autojudge.judges.base import load_judge

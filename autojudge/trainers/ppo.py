@@ -22,7 +22,6 @@ set up. `ppo.batch_size` and `ppo.minibatch_size` count sequences over all proce
 from __future__ import annotations
 
 import copy
-import os
 import random
 import time
 import warnings
@@ -180,17 +179,14 @@ def make_accelerator(mixed_precision: str) -> Any:
     process group, if any, is kept."""
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
+    from accelerate.utils import parse_flag_from_env
 
+    cpu_forced = parse_flag_from_env("ACCELERATE_USE_CPU")  # `accelerate launch --cpu`
     wanted = resolve_mixed_precision(mixed_precision,
-                                     use_cuda=torch.cuda.is_available() and not _cpu_forced())
+                                     use_cuda=torch.cuda.is_available() and not cpu_forced)
     if AcceleratorState._shared_state and AcceleratorState().mixed_precision != wanted:
         AcceleratorState._reset_state(reset_partial_state=False)
     return Accelerator(mixed_precision=wanted)
-
-
-def _cpu_forced() -> bool:
-    """`accelerate launch --cpu` / ACCELERATE_USE_CPU: the run stays on the CPU."""
-    return os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
 
 
 def _check(config: Config, n_processes: int, questions: Sequence[Record]) -> None:
