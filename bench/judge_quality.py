@@ -2,9 +2,12 @@
 
     .venv/bin/python bench/judge_quality.py [--judge default|PATH] [--pairs N]
 
-Prints the table of `autojudge judge eval` on the test split, accuracy per kind of answer, and the
-same table on the hand-written probe pairs (bench/data/probe_pairs.jsonl: wrong answers that look
-like right ones, never used for training); writes bench/results/judge_quality.json.
+Prints the table of `autojudge judge eval` on the test split, accuracy per kind of answer, the
+same table on the test half of the policy's own graded answers (bench/data/graded_answers.jsonl:
+SmolLM2's answers graded by careful reading, never used for training, calibration or tuning; with
+the share of each kind of wrong answer judged correct) and on the hand-written probe pairs
+(bench/data/probe_pairs.jsonl: wrong answers that look like right ones, never used for
+training); writes bench/results/judge_quality.json.
 """
 
 from __future__ import annotations
@@ -20,26 +23,66 @@ from _common import write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
+from autojudge.io import read_records  # noqa: E402
 from autojudge.judges.base import load_judge  # noqa: E402
-from autojudge.judges.evaluation import evaluate_items, format_table, judge_probs  # noqa: E402
+from autojudge.judges.evaluation import (evaluate_items, format_table,  # noqa: E402
+                                         judge_outputs)
+from autojudge.judges.strict import StrictChecker, relation_values  # noqa: E402
 from autojudge.trainers.judges import labelled_pairs  # noqa: E402
 
 PROBE = Path(__file__).parent / "data" / "probe_pairs.jsonl"
+GRADED = Path(__file__).parent / "data" / "graded_answers.jsonl"
+GRADE_INDEX = {"correct": 0, "incorrect": 1, "abstain": 2}
 
 
-def per_kind(items, labels, probs) -> dict[str, dict[str, float]]:
+def per_kind(items, labels, verdicts) -> dict[str, dict[str, float]]:
     """Accuracy per kind of answer (alternative gold, swapped sentence, ...)."""
     hits, counts = defaultdict(int), defaultdict(int)
-    for item, label, pred in zip(items, labels, probs.argmax(axis=1), strict=True):
+    for item, label, pred in zip(items, labels, verdicts, strict=True):
         counts[item.extra["kind"]] += 1
         hits[item.extra["kind"]] += int(label == pred)
     return {k: {"accuracy": hits[k] / counts[k], "n": counts[k]} for k in sorted(counts)}
 
 
 def measure(judge, config, items, labels, split: str) -> tuple[dict, object]:
-    probs = judge_probs(judge, items)
+    probs, verdicts = judge_outputs(judge, items)
     return {"split": split, "judges": evaluate_items(judge.name, probs, items, labels,
-                                                     config)}, probs
+                                                     config, verdicts=verdicts)}, verdicts
+
+
+def graded_half(half: str):
+    """The graded policy answers of one half as records and class indices."""
+    records, errors = read_records(GRADED)
+    if errors:
+        raise SystemExit(f"{GRADED}: {errors[0]}")
+    records = [r for r in records if r.extra["half"] == half]
+    return records, [GRADE_INDEX[r.extra["grade"]] for r in records]
+
+
+def passed_by_kind(items, labels, verdicts) -> dict[str, dict[str, float]]:
+    """Per kind of wrong answer (GRADING.md), the share the judge calls correct."""
+    passed, counts = defaultdict(int), defaultdict(int)
+    for item, label, verdict in zip(items, labels, verdicts, strict=True):
+        if label == 1:
+            kind = item.extra.get("kind") or "unlabelled"
+            counts[kind] += 1
+            passed[kind] += int(verdict == 0)
+    return {k: {"passed": passed[k] / counts[k], "n": counts[k]} for k in sorted(counts)}
+
+
+def strict_figures(config, items, labels) -> dict[str, float]:
+    """The strict reference checker on the same answers: how often it can tell, and how often
+    it is right when it can."""
+    qa = [r for split in ("train", "val", "test") for r in
+          read_records(split_path(config.data, "qa", split), require=("question", "reference"))[0]]
+    checker = StrictChecker(relation_values(qa))
+    verdicts = [checker.check(r) for r in items]
+    told = [(GRADE_INDEX[v.value], y) for v, y in zip(verdicts, labels) if v is not None]
+    said_correct = [y for v, y in told if v == 0]
+    return {"coverage": len(told) / len(items),
+            "accuracy_when_told": sum(v == y for v, y in told) / max(1, len(told)),
+            "precision_correct": sum(y == 0 for y in said_correct) / max(1, len(said_correct)),
+            "n": len(items)}
 
 
 def main() -> None:
@@ -52,17 +95,32 @@ def main() -> None:
     judge = load_judge(args.judge)
     items, labels = labelled_pairs(split_path(config.data, "judge", "test"), args.pairs,
                                    config.data.seed)
-    results, probs = measure(judge, config, items, labels, "test")
-    kinds = per_kind(items, labels, probs)
+    results, verdicts = measure(judge, config, items, labels, "test")
+    kinds = per_kind(items, labels, verdicts)
     print(format_table(results))
     print(f"\n{'kind of answer':<22}{'n':>7}{'accuracy':>10}")
     for kind, row in kinds.items():
         print(f"{kind:<22}{row['n']:>7}{row['accuracy']:>10.3f}")
+    graded = {}
+    for half in ("test", "dev"):
+        g_items, g_labels = graded_half(half)
+        graded[half], g_verdicts = measure(judge, config, g_items, g_labels, f"graded {half}")
+        graded[half]["passed_by_kind"] = passed_by_kind(g_items, g_labels, g_verdicts)
+        graded[half]["strict_checker"] = strict_figures(config, g_items, g_labels)
+        use = "never used by the judge" if half == "test" else "calibrates the judge: not evidence"
+        print(f"\nthe policy's own answers, graded by careful reading, {half} half ({use}):")
+        print(format_table(graded[half]))
+        print(f"{'wrong answers of kind':<26}{'n':>5}{'judged correct':>16}")
+        for kind, row in graded[half]["passed_by_kind"].items():
+            print(f"{kind:<26}{row['n']:>5}{row['passed']:>16.3f}")
+        print("strict checker: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else
+                                             f"{k} {v}" for k, v in
+                                             graded[half]["strict_checker"].items()))
     probe_results, _ = measure(judge, config, *labelled_pairs(PROBE, 0, 0), "probe")
     print("\nhand-written probe pairs (bench/data/probe_pairs.jsonl):")
     print(format_table(probe_results))
     path = write_result("judge_quality", {"judge": args.judge, **results, "per_kind": kinds,
-                                          "probe": probe_results})
+                                          "graded": graded, "probe": probe_results})
     print(f"\nwrote {path}")
 
 

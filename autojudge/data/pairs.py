@@ -15,6 +15,7 @@ from autojudge.config import DataConfig
 from autojudge.data import phrasings, variants
 from autojudge.data.sources import NLIItem, QAItem, normalize
 from autojudge.data.splits import split_of
+from autojudge.text import DEMONYMS
 
 Pair = tuple[str, list[str], str, str]
 """(answer, reference, label, kind)."""
@@ -58,6 +59,7 @@ def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.R
         pool = phrasings.train_abstentions() if split == "train" else phrasings.heldout_abstentions()
         yield rng.choice(pool), golds, "abstain", "abstention"
     yield from _harder_variants(item, wrong, rng)
+    yield from _policy_like_variants(item, wrong, rng)
 
 
 COUNTERFACTUAL_RATE = 0.3
@@ -107,6 +109,48 @@ def _harder_variants(item: QAItem, wrong: str | None, rng: random.Random) -> Ite
         yield item.statement.replace("{a}", gold), golds, "correct", "statement"
         if wrong is not None:
             yield item.statement.replace("{a}", wrong), golds, "incorrect", "swapped_statement"
+
+
+POLICY_LIKE_RATE = 0.12
+"""Share of questions that get each kind of mistake a small policy makes (policy-like kinds)."""
+
+
+def _policy_like_variants(item: QAItem, wrong: str | None, rng: random.Random
+                          ) -> Iterable[Pair]:
+    """The mistakes a small policy makes, read off its own answers: the gold blended with or
+    contradicted by a wrong value, a restated question that never answers, the same answer said
+    over and over, an adjective for the country asked for, yes/no flips, dates in other
+    formats; each with the right twin where one exists."""
+    golds, gold = item.reference, item.reference[0]
+    pick = lambda: rng.random() < POLICY_LIKE_RATE  # noqa: E731
+    if item.statement and wrong is not None:
+        if pick():
+            yield variants.blended(item.statement, gold, wrong, rng), golds, "incorrect", "blend"
+        if pick():
+            yield (variants.contradicted(item.statement, gold, wrong, rng), golds, "incorrect",
+                   "self_contradiction")
+    if item.statement and pick():
+        yield variants.non_answer(item.statement, rng), golds, "incorrect", "non_answer"
+    if pick():
+        yield variants.repeated(gold, rng), golds, "correct", "repeated_gold"
+    if wrong is not None and pick():
+        yield variants.repeated(wrong, rng), golds, "incorrect", "repeated_wrong"
+    adjective = DEMONYMS.get(normalize(gold))
+    if item.statement and adjective and pick():
+        yield (item.statement.replace("{a}", adjective.title()), golds, "correct",
+               "demonym")
+        other = DEMONYMS.get(normalize(wrong or ""))
+        if other and other != adjective:
+            yield (item.statement.replace("{a}", other.title()), golds, "incorrect",
+                   "wrong_demonym")
+    flip = variants.polarity(gold, rng)
+    if flip is not None:
+        yield flip[0], golds, "correct", "polarity_same"
+        yield flip[1], golds, "incorrect", "polarity_flipped"
+    date = variants.date_variant(gold, rng)
+    if date is not None and pick():
+        yield date[0], golds, "correct", "date_format"
+        yield date[1], golds, "incorrect", "date_changed"
 
 
 def vitaminc_question(item: NLIItem) -> str:

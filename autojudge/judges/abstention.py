@@ -17,16 +17,23 @@ _NEG = r"(?:do not|don't|dont|did not|didn't|cannot|can't|can not|could not|coul
        r"'m not|are not|is not|isn't|have no|has no|lack|won't|will not|unable to|not able to)"
 
 CUES = [re.compile(p, re.IGNORECASE) for p in (
-    rf"\bI(?:'m|\s+am)?\s*(?:\w+ly\s+)?{_NEG}\s*(?:\w+\s+){{0,3}}(?:know|sure|certain|aware|recall|remember|say|tell|"
+    rf"\bI(?:'m|\s+am)?\s*(?:\w+ly\s+)?{_NEG}\s*(?:\w+\s+){{0,4}}(?:know|sure|certain|aware|recall|remember|say|tell|"
     r"answer|help|determine|find|provide|verify|confirm|access|idea|clue|information|knowledge|"
-    r"data|details|records?)\b",
+    r"data|details|records?|comment|familiar)\b",
     r"\bno (?:idea|clue|information|knowledge|data|record)\b",
     r"\b(?:not sure|unsure|uncertain|not certain)\b",
     r"\bunknown to me\b",
     r"\b(?:beyond|outside) (?:my|what I) (?:knowledge|know)",
     r"\bmy knowledge (?:doesn't|does not|do not) (?:cover|include|extend)",
     r"\bnot (?:in a position to|something I know)\b",
-    r"\b(?:rather not|won't|will not|refuse to) (?:guess|answer|speculate)\b",
+    r"\b(?:rather not|prefer not to|won't|will not|refuse to) (?:guess|answer|speculate)\b",
+    r"^\W*no comment\b",
+    r"\bno way (?:for me )?to (?:know|tell)\b",
+    r"\b(?:isn't|is not|not) something I (?:can|could) (?:answer|know|say)\b",
+    r"\bneed more (?:context|information|details) to answer\b",
+    r"\b(?:only be|would be) guessing\b",
+    r"\bdrawing a blank\b",
+    r"\bnothing I (?:could|can) say\b",
     r"\bI (?:abstain|pass)\b",
     r"\bcan(?:'t|not) (?:be )?(?:answered|determined)\b",
     r"\bI (?:apologi[sz]e|'m sorry|am sorry),? but I\b",
@@ -38,7 +45,8 @@ COMMITMENT = re.compile(
     r"I guess|probably|likely|perhaps|maybe|possibly|might be|could be|my (?:best )?guess|"
     r"it(?:'s| is| was)|the answer is|I'm fairly|I am fairly)\b"
     r"|\bmy (?:best )?guess (?:is|would be)\b|\bif I (?:remember|recall) (?:correctly|right)\b"
-    r"|^\s*(?:possibly|probably|perhaps|maybe|it might be|it could be)\b",
+    r"|^\s*(?:possibly|probably|perhaps|maybe|it might be|it could be)\b"
+    r"|^\s*(?:I think|I believe|I'd say|I guess)\s+(?:it's|it is|it was|the answer is)\b",
     re.IGNORECASE,
 )
 """After an abstention cue, these mean the writer commits to an answer after all."""

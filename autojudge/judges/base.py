@@ -46,9 +46,18 @@ def load_judge(spec: str = "default", *, base_url: str | None = None) -> Judge:
 
 
 def from_probs(p_correct: float, p_incorrect: float, p_abstain: float, judge: str,
-               facts: tuple[Fact, ...] = (), error: str | None = None) -> Judgement:
-    """A Judgement whose verdict is the most probable class (probabilities renormalised)."""
+               facts: tuple[Fact, ...] = (), error: str | None = None,
+               correct_at: float | None = None) -> Judgement:
+    """A Judgement from class probabilities (renormalised). The verdict is the most probable
+    class; with `correct_at`, "correct" needs p_correct ≥ correct_at (a rule chosen for the
+    precision of "correct") and an answer below it is incorrect or abstains, whichever is
+    likelier."""
     total = p_correct + p_incorrect + p_abstain
     probs = (p_correct / total, p_incorrect / total, p_abstain / total)
     verdict = (Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN)[probs.index(max(probs))]
+    if correct_at is not None:
+        if probs[0] >= correct_at:
+            verdict = Verdict.CORRECT
+        elif verdict is Verdict.CORRECT or probs[0] >= max(probs[1:]):
+            verdict = Verdict.INCORRECT if probs[1] >= probs[2] else Verdict.ABSTAIN
     return Judgement(verdict, *probs, judge=judge, facts=facts, error=error)

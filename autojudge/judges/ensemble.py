@@ -31,8 +31,9 @@ from autojudge.judges.classifier import PairClassifier, softmax
 from autojudge.judges.comparison import ComparisonJudge
 from autojudge.judges.facts import FactJudge, LABELS as FACT_LABELS, to_facts
 from autojudge.judges.base import from_probs
+from autojudge.judges.overlap import overlap
 from autojudge.judges.quantities import QuantityCheck, check_quantities
-from autojudge.types import Fact, FactStatus, Record
+from autojudge.types import Fact, FactStatus, Record, Verdict
 
 CONTRADICTED = FACT_LABELS.index("contradicted")
 
@@ -52,6 +53,23 @@ class Features:
     """(N,) 1.0 where the answer's numbers match the references' (quantities.py)."""
     quantity_mismatch: np.ndarray | None = None
     """(N,) 1.0 where they contradict them."""
+    ref_match: np.ndarray | None = None
+    """(N,) 1.0 where a reference (or its demonym) is stated in the answer (overlap.py)."""
+    extra: np.ndarray | None = None
+    """(N,) log(1 + content words the answer adds beyond the question and references)."""
+    exact: np.ndarray | None = None
+    """(N,) 1.0 where a reference is stated and nothing beyond question and references is."""
+    ref_missing: np.ndarray | None = None
+    """(N,) 1.0 where every reference is short and none is stated."""
+    repetition: np.ndarray | None = None
+    """(N,) share of the answer's word trigrams that repeat an earlier one."""
+
+    def take(self, mask: np.ndarray) -> Features:
+        """The rows where `mask` is true."""
+        rows = np.flatnonzero(mask)
+        return Features(**{k: (v[rows] if isinstance(v, np.ndarray) else
+                               [v[i] for i in rows] if isinstance(v, list) else v)
+                           for k, v in vars(self).items()})
 
     def column(self, name: str) -> np.ndarray:
         """A feature by name; a missing one is all zeros."""
@@ -60,7 +78,9 @@ class Features:
 
 
 WEIGHTS = {"w_fact": "bad", "w_contradiction": "contradiction",
-           "w_quantity_match": "quantity_match", "w_quantity_mismatch": "quantity_mismatch"}
+           "w_quantity_match": "quantity_match", "w_quantity_mismatch": "quantity_mismatch",
+           "w_ref_match": "ref_match", "w_extra": "extra", "w_exact": "exact",
+           "w_ref_missing": "ref_missing", "w_repetition": "repetition"}
 """Combiner weight → the feature it multiplies on the incorrect logit."""
 
 
@@ -75,6 +95,13 @@ class Combiner:
     w_contradiction: float = 0.0
     w_quantity_match: float = 0.0
     w_quantity_mismatch: float = 0.0
+    w_ref_match: float = 0.0
+    w_extra: float = 0.0
+    w_exact: float = 0.0
+    w_ref_missing: float = 0.0
+    w_repetition: float = 0.0
+    correct_at: float | None = None
+    """The verdict rule: "correct" needs p_correct ≥ this (None: the most probable class)."""
 
     def probs(self, f: Features) -> np.ndarray:
         """(N, 3) calibrated probabilities, in float64: in float32 the optimiser's numerical
@@ -87,29 +114,57 @@ class Combiner:
                        + np.asarray(self.offsets))
 
     @classmethod
-    def fit(cls, f: Features, labels: np.ndarray, kinds: Sequence[str] | None = None
-            ) -> Combiner:
+    def fit(cls, f: Features, labels: np.ndarray, kinds: Sequence[str] | None = None,
+            on_policy: np.ndarray | None = None) -> Combiner:
         """Minimum negative log-likelihood. With `kinds` (the kind of answer of each item), the
         feature weights are fitted with every kind weighing the same, so that rare hard kinds
         (changed numbers, negations, claims against evidence) shape them rather than the easy
         bulk; temperature, w_r and offsets are then refitted on the items as they come, which
         keeps p_correct calibrated. Feature weights have the sign their meaning gives them
         (doubt and contradiction and a quantity mismatch can only count against an answer, a
-        quantity match only for it); weights of features that are all zero stay 0."""
+        quantity match only for it); weights of features that are all zero stay 0.
+        `on_policy` marks items that are a policy's own answers, graded by careful reading:
+        they weigh as much as all other kinds together in the feature weights, and they alone
+        decide temperature, w_r and offsets, so that p_correct is calibrated on real answers
+        rather than on generated ones."""
         labels = np.asarray(labels)
         used = [w for w, name in WEIGHTS.items() if np.any(f.column(name))]
         if kinds is None:
             return _fit(cls(), f, labels, np.ones(len(labels)), used)
         _, index, counts = np.unique(np.asarray(kinds), return_inverse=True, return_counts=True)
-        balanced = _fit(cls(), f, labels, 1.0 / counts[index], used)
-        return _fit(balanced, f, labels, np.ones(len(labels)), [])
+        weights = 1.0 / counts[index]
+        if on_policy is None or not np.any(on_policy):
+            balanced = _fit(cls(), f, labels, weights, used)
+            return _fit(balanced, f, labels, np.ones(len(labels)), [])
+        mask = np.asarray(on_policy, dtype=bool)
+        weights = np.where(mask, weights[~mask].sum() / mask.sum(), weights)
+        balanced = _fit(cls(), f, labels, weights, used)
+        return _fit(balanced, f.take(mask), labels[mask], np.ones(int(mask.sum())), [])
+
+
+PRECISION = 0.92
+"""Target precision of verdict "correct" on the policy's graded answers when the verdict rule
+is chosen: a reward that calls a wrong answer right teaches the policy to fabricate."""
+
+
+def choose_threshold(p_correct: np.ndarray, is_correct: np.ndarray, precision: float,
+                     floor: float = 0.5, ceiling: float = 0.95) -> float:
+    """The lowest threshold in [floor, ceiling] at which the answers with p_correct above it are
+    right at least `precision` of the time (the ceiling if none is)."""
+    for step in range(round(floor * 100), round(ceiling * 100) + 1):
+        chosen = p_correct >= step / 100
+        if chosen.sum() and is_correct[chosen].mean() >= precision:
+            return step / 100
+    return ceiling
 
 
 CAP = 20.0
 """Largest size of any weight or offset: a feature that separates a small calibration set
 perfectly would otherwise drive its weight (and the fit) to infinity."""
 SIGNS = {"w_fact": (0.0, CAP), "w_contradiction": (0.0, CAP),
-         "w_quantity_match": (-CAP, 0.0), "w_quantity_mismatch": (0.0, CAP)}
+         "w_quantity_match": (-CAP, 0.0), "w_quantity_mismatch": (0.0, CAP),
+         "w_ref_match": (-CAP, 0.0), "w_extra": (0.0, CAP), "w_exact": (-CAP, 0.0),
+         "w_ref_missing": (0.0, CAP), "w_repetition": (0.0, CAP)}
 """Bounds on each feature weight (see Combiner.fit)."""
 
 
@@ -155,21 +210,38 @@ class EnsembleJudge:
         checks = [check_quantities(r.answer or "", r.reference) for r in items]
         match = np.array([c is QuantityCheck.MATCH for c in checks], dtype=np.float32)
         mismatch = np.array([c is QuantityCheck.MISMATCH for c in checks], dtype=np.float32)
-        return Features(z, bad, rule, facts, contradiction, match, mismatch)
+        surface = np.array([overlap(r.question, r.reference, r.answer or "").vector()
+                            for r in items], dtype=np.float32).reshape(len(items), 5)  # (N, 5)
+        return Features(z, bad, rule, facts, contradiction, match, mismatch, *surface.T)
 
-    def calibrate(self, items: Sequence[Record], labels: Sequence[int]) -> EnsembleJudge:
-        """Fit the combiner on labelled items; their `kind` (if recorded) balances the fit."""
-        kinds = [r.extra.get("kind") for r in items]
-        self.combiner = Combiner.fit(self.features(items), np.asarray(labels),
-                                     None if None in kinds else kinds)
+    def calibrate(self, items: Sequence[Record], labels: Sequence[int],
+                  policy_items: Sequence[Record] = (), policy_labels: Sequence[int] = (),
+                  precision: float = PRECISION) -> EnsembleJudge:
+        """Fit the combiner on labelled items; their `kind` (if recorded) balances the fit.
+        With a policy's own graded answers, those also calibrate the probabilities and choose
+        the verdict rule: the lowest p_correct threshold whose "correct" verdicts reach
+        `precision` on them (see choose_threshold)."""
+        items = [*items, *policy_items]
+        labels = np.asarray([*labels, *policy_labels])
+        on_policy = np.arange(len(items)) >= len(items) - len(policy_items)
+        kinds = ["policy" if p else r.extra.get("kind") for r, p in zip(items, on_policy)]
+        f = self.features(items)
+        self.combiner = Combiner.fit(f, labels, None if None in kinds else kinds,
+                                     on_policy if len(policy_items) else None)
+        if len(policy_items):
+            p = self.combiner.probs(f.take(on_policy))[:, 0]
+            self.combiner = replace(self.combiner, correct_at=choose_threshold(
+                p, labels[on_policy] == 0, precision))
         return self
 
     def judge(self, items: Sequence[Record]) -> list:
         f = self.features(items)
         probs = self.combiner.probs(f)
+        out = [from_probs(*map(float, p), judge=self.name, facts=fs,
+                          correct_at=self.combiner.correct_at)
+               for p, fs in zip(probs, f.facts, strict=True)]
         # An abstention makes no claims: its facts are not reported.
-        return [from_probs(*map(float, p), judge=self.name, facts=fs if p.argmax() != 2 else ())
-                for p, fs in zip(probs, f.facts, strict=True)]
+        return [replace(j, facts=()) if j.verdict is Verdict.ABSTAIN else j for j in out]
 
     # --- persistence: a folder with comparison/, facts/ and judge.json ------------------------
 

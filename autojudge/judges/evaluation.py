@@ -17,15 +17,27 @@ from autojudge.judges.metrics import judge_metrics
 from autojudge.types import Record
 
 
-def judge_probs(judge: Judge, items: Sequence[Record], chunk: int = 512) -> np.ndarray:
-    """(N, 3) probabilities (correct, incorrect, abstain), judged in chunks with a progress bar."""
+VERDICT_INDEX = {"correct": 0, "incorrect": 1, "abstain": 2}
+
+
+def judge_outputs(judge: Judge, items: Sequence[Record], chunk: int = 512
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3) probabilities (correct, incorrect, abstain) and (N,) verdict indices, judged in
+    chunks with a progress bar. A verdict need not be the most probable class (a judge's
+    verdict rule may ask more of "correct")."""
     from tqdm.auto import tqdm
 
-    rows = []
+    rows, verdicts = [], []
     for start in tqdm(range(0, len(items), chunk), desc=f"judging ({judge.name})", unit="chunk"):
-        rows += [[j.p_correct, j.p_incorrect, j.p_abstain]
-                 for j in judge.judge(items[start:start + chunk])]
-    return np.array(rows).reshape(-1, 3)
+        for j in judge.judge(items[start:start + chunk]):
+            rows.append([j.p_correct, j.p_incorrect, j.p_abstain])
+            verdicts.append(VERDICT_INDEX[j.verdict.value])
+    return np.array(rows).reshape(-1, 3), np.array(verdicts, dtype=int)
+
+
+def judge_probs(judge: Judge, items: Sequence[Record], chunk: int = 512) -> np.ndarray:
+    """(N, 3) probabilities (correct, incorrect, abstain)."""
+    return judge_outputs(judge, items, chunk)[0]
 
 
 def baseline_probs(scores: np.ndarray, items: Sequence[Record], platt: tuple[float, float]
@@ -54,18 +66,21 @@ def evaluate(judge: Judge, config: Config, *, split: str = "test", pairs: int = 
 
     items, labels = labelled_pairs(split_path(config.data, "judge", split), pairs,
                                    config.data.seed)
-    probs = judge_probs(judge, items)
+    probs, verdicts = judge_outputs(judge, items)
     return {"split": split,
-            "judges": evaluate_items(judge.name, probs, items, labels, config, baselines)}
+            "judges": evaluate_items(judge.name, probs, items, labels, config, baselines,
+                                     verdicts)}
 
 
 def evaluate_items(name: str, probs: np.ndarray, items: Sequence[Record], labels: Sequence[int],
-                   config: Config, baselines: bool = True) -> dict[str, dict[str, Any]]:
-    """Judge name → metrics, for a judge's (N, 3) probabilities on labelled items and for the
-    baselines (fitted on the validation split)."""
+                   config: Config, baselines: bool = True, verdicts: np.ndarray | None = None
+                   ) -> dict[str, dict[str, Any]]:
+    """Judge name → metrics, for a judge's (N, 3) probabilities (and verdicts, when its rule is
+    not the most probable class) on labelled items and for the baselines (fitted on the
+    validation split)."""
     from autojudge.trainers.judges import labelled_pairs
 
-    results = {name: judge_metrics(labels, probs)}
+    results = {name: judge_metrics(labels, probs, verdicts)}
     if baselines:
         val, val_labels = labelled_pairs(split_path(config.data, "judge", "val"),
                                          config.judge.calibration_pairs, config.data.seed)

@@ -30,13 +30,15 @@ def reliability(p: np.ndarray, hit: np.ndarray, bins: int = 10) -> list[dict[str
              "count": int((which == b).sum())} for b in range(bins) if (which == b).any()]
 
 
-def judge_metrics(labels: Sequence[int], probs: np.ndarray) -> dict[str, Any]:
-    """Every figure `autojudge judge eval` reports; `probs` is (N, 3) in CLASSES order."""
+def judge_metrics(labels: Sequence[int], probs: np.ndarray, verdicts: np.ndarray | None = None
+                  ) -> dict[str, Any]:
+    """Every figure `autojudge judge eval` reports; `probs` is (N, 3) in CLASSES order and
+    `verdicts` the judge's (N,) class indices (the most probable class when not given)."""
     from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score,
                                  precision_recall_fscore_support, roc_auc_score)
 
     y = np.asarray(labels)
-    pred = probs.argmax(axis=1)
+    pred = probs.argmax(axis=1) if verdicts is None else np.asarray(verdicts)
     precision, recall, f1, support = precision_recall_fscore_support(
         y, pred, labels=[0, 1, 2], zero_division=0)
     per_class = {}

@@ -20,6 +20,7 @@ from autojudge.judges import comparison, facts
 from autojudge.judges.classifier import PairClassifier
 from autojudge.judges.comparison import ComparisonJudge
 from autojudge.judges.ensemble import EnsembleJudge
+from autojudge.judges.evaluation import judge_outputs
 from autojudge.judges.facts import FactJudge
 from autojudge.judges.metrics import judge_metrics
 from autojudge.trainers.classifier import fit_pair_classifier
@@ -32,12 +33,30 @@ entailment model collapsed to the class prior (final loss 0.83, P(contradicted) 
 claim), so the ensemble could not use it."""
 
 
+POLICY_ANSWERS = Path(__file__).parents[1] / "data" / "policy_answers_dev.jsonl"
+"""The dev half of bench/data/graded_answers.jsonl: SmolLM2's own answers to held-out
+questions, graded by careful reading (bench/data/GRADING.md). They calibrate the combiner and
+choose the verdict rule; the test half is never read by the package."""
+
+
+def policy_answers(path: Path = POLICY_ANSWERS) -> tuple[list[Record], list[int]]:
+    """The graded policy answers as records and class indices (none when the file is absent)."""
+    if not path.is_file():
+        return [], []
+    records, errors = read_records(path)
+    if errors:
+        raise ValueError(f"{len(errors)} malformed rows in {path}, first: {errors[0]}")
+    return records, [LABEL_INDEX[r.extra["grade"]] for r in records]
+
+
 def default_judge_dir(config: Config) -> Path:
     """The default judge's folder; its name changes with anything that changes the judge."""
     from autojudge.data.build import FORMAT
 
-    key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder, FORMAT],
-                     sort_keys=True)
+    graded = hashlib.sha256(POLICY_ANSWERS.read_bytes()).hexdigest() if POLICY_ANSWERS.is_file() \
+        else ""
+    key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder, FORMAT,
+                      graded], sort_keys=True)
     return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
@@ -122,12 +141,15 @@ def calibrate_and_save(config: Config, judge: EnsembleJudge, target: Path,
     say("calibrating the ensemble on the validation split ...")
     val, val_labels = labelled_pairs(split_path(config.data, "judge", "val"),
                                      cfg.calibration_pairs, config.data.seed)
-    judge.calibrate(val, val_labels)
+    graded, graded_labels = policy_answers()
+    if graded:
+        say(f"  and on {len(graded)} of the policy's own answers, graded by careful reading")
+    judge.calibrate(val, val_labels, graded, graded_labels)
     say("measuring on the test split ...")
     test, test_labels = labelled_pairs(split_path(config.data, "judge", "test"), cfg.eval_pairs,
                                        config.data.seed)
-    probs = np.array([[j.p_correct, j.p_incorrect, j.p_abstain] for j in judge.judge(test)])
-    metrics = judge_metrics(test_labels, probs)
+    probs, verdicts = judge_outputs(judge, test)
+    metrics = judge_metrics(test_labels, probs, verdicts)
     with atomic_dir(target) as tmp:
         judge.save(tmp)
         save_config(config, tmp / "config.yaml")

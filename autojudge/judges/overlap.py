@@ -1,0 +1,105 @@
+"""Surface reading of an answer against its references: does it state a reference, what else
+does it say, does it repeat itself. Features for the ensemble and the strict checker's core.
+
+Rule. Texts are normalised (lower case, punctuation and articles dropped). A reference is
+*stated* when its normalised words occur in the answer as a contiguous run, or its demonym does
+("French" for France): `match`. The answer's *extra* words are its content words that are in
+neither the question, the references nor a list of function and frame words ("the answer is",
+"I think"): what the answer claims beyond restating the question and giving a reference. A short
+answer that gives a reference and nothing more (`exact`) is the clearest correct answer; many
+extra words are where a small policy's fabrications live. `repetition` is the share of the
+answer's word trigrams that occur earlier in it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autojudge.text import DEMONYMS, normalize
+
+
+FUNCTION_WORDS = frozenset("""
+a an the of in on at to for from by with as and or but nor so yet is are was were be been being
+am it its it's this that these those there here which who whom whose what when where why how
+i me my we our you your he him his she her they them their one ones also very much more most
+known called named answer correct think believe say would could should may might must can will
+just only really actually probably likely perhaps maybe possibly guess sure certain not no yes
+do does did has have had than then such some any all each both either neither about around
+located situated based commonly generally usually often typically specifically primarily mainly
+mostly well s t
+""".split())
+"""Words that carry no claim of their own: function words and the frames answers come in."""
+
+_ADJECTIVE_OF = {adj: country for country, adj in DEMONYMS.items()}
+
+
+def _count(words: list[str], phrase: list[str]) -> int:
+    n = len(phrase)
+    return sum(words[i:i + n] == phrase for i in range(len(words) - n + 1)) if n else 0
+
+
+def aliases(reference: str) -> list[list[str]]:
+    """A reference's normalised words, and its demonym or country when it has one."""
+    key = normalize(reference)
+    forms = [key]
+    for table in (DEMONYMS, _ADJECTIVE_OF):
+        if key in table:
+            forms.append(table[key])
+    return [f.split() for f in forms if f]
+
+
+def states(answer_words: list[str], reference: str, question_words: Sequence[str] = ()) -> bool:
+    """Whether the answer's words contain the reference (or an alias of it) as a run, more
+    often than the question does: restating "the French colonial empire" is not answering
+    "France"."""
+    question = list(question_words)
+    return any(_count(answer_words, form) > _count(question, form) for form in aliases(reference))
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in normalize(text).split() if w not in FUNCTION_WORDS]
+
+
+@dataclass(frozen=True)
+class Overlap:
+    match: bool
+    """A reference (or its demonym) occurs in the answer."""
+    extra: int
+    """Content words in neither the question nor the references."""
+    exact: bool
+    """A reference is stated and nothing beyond the question and the references is."""
+    short_reference_missing: bool
+    """Every reference is short (≤ 4 words) and none is stated: the value asked for is not there."""
+    repetition: float
+    """Share of the answer's word trigrams that occur earlier in it."""
+
+    def vector(self) -> tuple[float, float, float, float, float]:
+        return (float(self.match), math.log1p(self.extra), float(self.exact),
+                float(self.short_reference_missing), self.repetition)
+
+
+def overlap(question: str, references: Sequence[str], answer: str) -> Overlap:
+    words = normalize(answer).split()
+    question_words = normalize(question).split()
+    match = any(states(words, ref, question_words) for ref in references)
+    known = set(question_words)
+    for ref in references:
+        known.update(w for form in aliases(ref) for w in form)
+    extra = sum(1 for w in words if w not in FUNCTION_WORDS and w not in known)
+    short = all(len(normalize(r).split()) <= 4 for r in references) and bool(references)
+    return Overlap(match, extra, match and extra == 0, short and not match, repetition(words))
+
+
+def repetition(words: list[str]) -> float:
+    grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    if len(grams) < 2:
+        return 0.0
+    seen: set[tuple[str, ...]] = set()
+    repeats = 0
+    for g in grams:
+        repeats += g in seen
+        seen.add(g)
+    return repeats / len(grams)
