@@ -29,6 +29,9 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--judge", default="default", help="default, a saved judge folder, a URL of "
                                                        "`autojudge serve`, or llm:MODEL")
     ev.add_argument("--base-url", help="OpenAI-compatible endpoint for --judge llm:MODEL")
+    ev.add_argument("--eval-judge", help="an independent grader beside the built-in strict "
+                                         "reference checker: a saved judge folder, a URL of "
+                                         "`autojudge serve`, or llm:MODEL (with --base-url)")
     ev.add_argument("--out", type=Path, help="output folder (default: runs/eval-<time>)")
     ev.set_defaults(run=_eval)
 
@@ -36,19 +39,20 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
 def _eval(args: argparse.Namespace) -> int:
     from autojudge.config import load_config
     from autojudge.judges.base import load_judge
-    from autojudge.pipeline import held_out_questions
+    from autojudge.pipeline import held_out_questions, independent_graders
     from autojudge.policy_eval import evaluate_policy, format_table, write_report
 
     config = load_config(args.config, args.overrides)
     out = args.out or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
     records, path = held_out_questions(config, args.data, args.questions)
     judge = load_judge(args.judge, base_url=args.base_url)
+    graders = independent_graders(config, records, args.eval_judge, args.base_url)
     models = [args.model or config.models.policy] + ([args.compare] if args.compare else [])
     reports = []
     for model in models:
         say(f"evaluating {model} on {len(records)} questions")
         reports.append(evaluate_policy(model, judge, records, config.generation,
-                                       samples=args.samples))
+                                       samples=args.samples, graders=graders))
     labels = _labels(models)
     paths = write_report(reports, labels, out, {"data": str(path), "questions": len(records),
                                                 "judge": args.judge})

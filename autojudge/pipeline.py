@@ -63,7 +63,9 @@ def run_pipeline(config: Config, out: Path, *, eval_questions: int = EVAL_QUESTI
     test, _ = held_out_questions(config, None, eval_questions)
     say(f"[4/7] the base policy answers {len(test)} held-out questions (greedy); the judge "
         "scores them")
-    before = evaluate_policy(config.models.policy, judge, test, config.generation)
+    graders = independent_graders(config, test)
+    before = evaluate_policy(config.models.policy, judge, test, config.generation,
+                             graders=graders)
     say(f"      accuracy {before.greedy.accuracy:.1%}, hallucination "
         f"{before.greedy.hallucination:.1%}, abstention {before.greedy.abstention:.1%}")
     reward = calibrate_reward(config, judge, folder, out / "calibration", calibration_questions,
@@ -74,7 +76,7 @@ def run_pipeline(config: Config, out: Path, *, eval_questions: int = EVAL_QUESTI
         f"{reward.abstain:.3f}")
     policy_dir = train_policy(config, out / "train", judge=judge)
     say(f"[7/7] the trained policy answers the same {len(test)} questions")
-    after = evaluate_policy(str(policy_dir), judge, test, config.generation)
+    after = evaluate_policy(str(policy_dir), judge, test, config.generation, graders=graders)
     minutes = (time.monotonic() - started) / 60
     result = PipelineResult(out, before, after, reward, minutes)
     write_pipeline_report(result, config)
@@ -166,6 +168,27 @@ def plot_training(log: Path, path: Path) -> Path | None:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def independent_graders(config: Config, records: Any = (), spec: str | None = None,
+                        base_url: str | None = None) -> dict[str, Any]:
+    """Graders the policy is not trained against: the strict reference checker, its value index
+    read from `records` and every QA split already built, and, with `spec`, any judge
+    `load_judge` knows."""
+    from autojudge.data.build import split_path
+    from autojudge.io import read_records
+    from autojudge.judges.base import load_judge
+    from autojudge.judges.strict import StrictChecker, relation_values
+
+    qa = list(records)
+    for split in ("train", "val", "test"):
+        if split_path(config.data, "qa", split).is_file():
+            qa += read_records(split_path(config.data, "qa", split),
+                               require=("question", "reference"))[0]
+    graders: dict[str, Any] = {"strict": StrictChecker(relation_values(qa))}
+    if spec:
+        graders[spec] = load_judge(spec, base_url=base_url)
+    return graders
 
 
 def held_out_questions(config: Any, data: Path | None, n: int, ids: set[str] | None = None

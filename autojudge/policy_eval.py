@@ -4,8 +4,8 @@ accuracy, hallucination, abstention, truthfulness, correct-given-attempted, Simp
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +24,72 @@ class PolicyReport:
     """One row per question: id, question, reference, answer and the Judgement's fields."""
     sampled: Rates | None = None
     sampled_rows: tuple[dict[str, Any], ...] = ()
+    graders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Independent grader name → its rates on the greedy answers (grader_rates)."""
+    disagreement: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Independent grader name → how often the reward judge's "correct" is its "incorrect"."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "questions": len(self.greedy_rows),
                 "greedy": self.greedy.to_dict(),
                 "sampled": self.sampled.to_dict() if self.sampled else None,
-                "samples": len(self.sampled_rows)}
+                "samples": len(self.sampled_rows), "graders": self.graders,
+                "disagreement": self.disagreement}
 
 
 def evaluate_policy(model: str, judge: Judge, records: Sequence[Record],
                     generation: GenerationConfig, *, samples: int = 0,
-                    batch_size: int = 16) -> PolicyReport:
-    """Greedy answers to every record (and `samples` sampled answers each if > 0), judged."""
+                    batch_size: int = 16, graders: Mapping[str, Judge] | None = None
+                    ) -> PolicyReport:
+    """Greedy answers to every record (and `samples` sampled answers each if > 0), judged by
+    the reward judge and, for the greedy answers, by every independent grader."""
     from autojudge.policy import answer, load_policy, sample
 
     policy = load_policy(model)
     answers = answer(policy, [r.question for r in records], generation, batch_size=batch_size)
     greedy = judged_rows(judge, records, [[a] for a in answers])
+    graders = dict(graders or {})
+    add_grades(greedy, records, graders)
     sampled: list[dict[str, Any]] = []
     if samples:
         groups = sample(policy, [r.question for r in records], generation, samples,
                         batch_size=batch_size * 4)
         sampled = judged_rows(judge, records, groups)
     return PolicyReport(model, _rates(greedy), greedy, _rates(sampled) if sampled else None,
-                        tuple(sampled))
+                        tuple(sampled), {name: grader_rates(greedy, name) for name in graders},
+                        {name: disagreement(greedy, name) for name in graders})
+
+
+def add_grades(rows: list[dict[str, Any]], records: Sequence[Record],
+               graders: Mapping[str, Judge]) -> None:
+    """Each row's `graders`: grader name → its verdict, or None where it could not tell or
+    failed (a failed judgement is never a verdict)."""
+    items = [Record(r.question, r.reference, row["answer"], r.id)
+             for r, row in zip(records, rows, strict=True)]
+    for row in rows:
+        row.setdefault("graders", {})
+    for name, grader in graders.items():
+        for row, j in zip(rows, grader.judge(items), strict=True):
+            row["graders"][name] = None if j.error else j.verdict.value
+
+
+def grader_rates(rows: Sequence[dict[str, Any]], name: str) -> dict[str, Any]:
+    """A grader's rates among the answers it could tell, and the share it could not."""
+    told = [Verdict(r["graders"][name]) for r in rows if r["graders"].get(name)]
+    rates = Rates.of(told).to_dict() if told else None
+    return {"rates": rates, "cant_tell": 1 - len(told) / len(rows) if rows else 0.0,
+            "told": len(told), "n": len(rows)}
+
+
+def disagreement(rows: Sequence[dict[str, Any]], name: str, examples: int = 5
+                 ) -> dict[str, Any]:
+    """Of the answers the reward judge calls correct and the grader can tell, the share the
+    grader calls incorrect: where reward hacking would show."""
+    judged = [r for r in rows if r["verdict"] == "correct" and r["graders"].get(name)]
+    wrong = [r for r in judged if r["graders"][name] == "incorrect"]
+    return {"share": len(wrong) / len(judged) if judged else 0.0, "n": len(judged),
+            "examples": [{k: r[k] for k in ("question", "reference", "answer", "p_correct")}
+                         for r in wrong[:examples]]}
 
 
 def judged_rows(judge: Judge, records: Sequence[Record], groups: Sequence[Sequence[str]]
@@ -71,11 +113,15 @@ METRICS = (("accuracy", "accuracy"), ("hallucination", "hallucination"),
            ("correct|attempted", "correct_given_attempted"), ("SimpleQA F", "simpleqa_f"))
 
 
+CANT_TELL = "can't tell"
+
+
 def format_table(reports: Sequence[PolicyReport], labels: Sequence[str] | None = None) -> str:
-    """Metrics down, models across (greedy answers; sampled in brackets when measured)."""
+    """Metrics down, models across (greedy answers; sampled in brackets when measured), by the
+    reward judge and then by every independent grader, with their disagreement."""
     labels = list(labels or [Path(r.model).name for r in reports])
     width = max(14, *(len(lab) + 2 for lab in labels))
-    lines = [f"{'':<20}" + "".join(f"{lab:>{width}}" for lab in labels),
+    lines = [f"{'reward judge':<20}" + "".join(f"{lab:>{width}}" for lab in labels),
              "-" * (20 + width * len(labels))]
     for title, key in METRICS:
         cells = []
@@ -87,6 +133,18 @@ def format_table(reports: Sequence[PolicyReport], labels: Sequence[str] | None =
         lines.append(f"{title:<20}" + "".join(cells))
     lines.append(f"{'questions':<20}" + "".join(f"{len(r.greedy_rows):>{width}}"
                                                for r in reports))
+    for name in reports[0].graders:
+        lines += ["", f"{name + ' (among told)':<20}" + "".join(f"{lab:>{width}}"
+                                                                for lab in labels),
+                  "-" * (20 + width * len(labels))]
+        for title, key in METRICS:
+            values = [(r.graders[name]["rates"] or {}).get(key) for r in reports]
+            lines.append(f"{title:<20}" + "".join(
+                f"{'-' if v is None else f'{v:.3f}':>{width}}" for v in values))
+        lines.append(f"{CANT_TELL:<20}" + "".join(
+            f"{r.graders[name]['cant_tell']:>{width}.3f}" for r in reports))
+        lines.append(f"{'disagreement':<20}" + "".join(
+            f"{r.disagreement[name]['share']:>{width}.3f}" for r in reports))
     return "\n".join(lines)
 
 
@@ -123,7 +181,13 @@ def write_report(reports: Sequence[PolicyReport], labels: Sequence[str], out: Pa
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "eval.json", out / "report.md", plot_rates(reports, labels, out / "rates.png")]
-    data = {**meta, "models": {lab: r.to_dict() for lab, r in zip(labels, reports)}}
+    data = {**meta, "models": {lab: r.to_dict() for lab, r in zip(labels, reports)},
+            "graders": {"reward_judge": {lab: r.greedy.to_dict()
+                                         for lab, r in zip(labels, reports)},
+                        **{name: {lab: r.graders[name] for lab, r in zip(labels, reports)}
+                           for name in reports[0].graders}},
+            "disagreement": {name: {lab: r.disagreement[name] for lab, r in zip(labels, reports)}
+                             for name in reports[0].graders}}
     paths[0].write_text(json.dumps(data, indent=2) + "\n")
     for lab, r in zip(labels, reports):
         write_jsonl(out / f"answers_{_slug(lab)}.jsonl", [*r.greedy_rows, *r.sampled_rows])

@@ -87,7 +87,9 @@ def test_choose_threshold_by_hand():
     # at 0.50: 4/6; at 0.56: 4/5 = 0.8; at 0.61: 3/4; at 0.71: 3/3
     assert choose_threshold(p, right, 0.8) == 0.56
     assert choose_threshold(p, right, 0.9) == 0.71
-    assert choose_threshold(p, np.zeros(6, dtype=bool), 0.9) == 0.95  # never: the ceiling
+    # never reached: the best F0.5; at 0.5 (P 4/6, R 1) F0.5 = 1.25·(2/3)/(1/6 + 1) = 0.714,
+    # at 0.71 (P 1, R 3/4) F0.5 = 1.25·0.75/(0.25 + 0.75) = 0.9375, at 0.81 (1, 1/2) 0.833
+    assert choose_threshold(p, right, 1.01) == 0.71
 
 
 def test_policy_answers_set_temperature_and_offsets():
@@ -135,3 +137,18 @@ def test_restating_the_question_is_not_stating_the_reference():
     q = "What is the country of French colonial empire?"
     assert not overlap(q, ["France"], "The French colonial empire is a vast empire.").match
     assert overlap(q, ["France"], "The French colonial empire was French.").match
+
+
+def test_packaged_policy_answers_are_the_dev_half_only():
+    import json
+    from pathlib import Path
+
+    from autojudge.trainers.judges import POLICY_ANSWERS, policy_answers
+
+    graded = [json.loads(line) for line in
+              (Path(__file__).parents[1] / "bench/data/graded_answers.jsonl").open()]
+    dev = {r["id"] for r in graded if r["half"] == "dev"}
+    test_questions = {r["question"] for r in graded if r["half"] == "test"}
+    records, labels = policy_answers(POLICY_ANSWERS)
+    assert {r.id for r in records} == dev and len(labels) == len(dev)
+    assert not any(r.question in test_questions for r in records)

@@ -22,6 +22,21 @@ def test_rates_by_hand():
         Rates.of([])
 
 
+def test_disagreement_and_grader_rates_by_hand():
+    from autojudge.policy_eval import disagreement, grader_rates
+
+    rows = [{"verdict": v, "graders": {"strict": g}, "question": "q", "reference": ["r"],
+             "answer": "a", "p_correct": 0.9}
+            for v, g in [("correct", "correct"), ("correct", "incorrect"), ("correct", None),
+                         ("incorrect", "incorrect"), ("abstain", "abstain")]]
+    # the judge says correct 3 times; the grader tells 2 of them and calls 1 incorrect
+    d = disagreement(rows, "strict")
+    assert (d["share"], d["n"], len(d["examples"])) == (0.5, 2, 1)
+    r = grader_rates(rows, "strict")
+    assert r["told"] == 4 and r["cant_tell"] == pytest.approx(0.2)
+    assert r["rates"]["accuracy"] == 0.25 and r["rates"]["hallucination"] == 0.5
+
+
 def test_eval_command_compares_two_models(tiny_causal_lm_dir, tiny_judge_dir, tmp_path, capsys):
     from autojudge.cli import main
 
@@ -39,8 +54,13 @@ def test_eval_command_compares_two_models(tiny_causal_lm_dir, tiny_judge_dir, tm
     assert first["greedy"] == second["greedy"]  # same model, greedy: same answers and verdicts
     g = first["greedy"]
     assert g["accuracy"] + g["hallucination"] + g["abstention"] == pytest.approx(1.0)
+    assert set(report["graders"]) == {"reward_judge", "strict"}
+    strict = report["graders"]["strict"][next(iter(report["models"]))]
+    assert strict["n"] == 4 and 0.0 <= strict["cant_tell"] <= 1.0
+    assert set(report["disagreement"]["strict"][next(iter(report["models"]))]) == {
+        "share", "n", "examples"}
     table = capsys.readouterr().out
-    assert "truthfulness" in table and "SimpleQA F" in table
+    assert "truthfulness" in table and "SimpleQA F" in table and "strict (among told)" in table
     assert (out / "rates.png").stat().st_size > 1000
     assert "| question | reference | answer | verdict |" in (out / "report.md").read_text()
     assert len(list(out.glob("answers_*.jsonl"))) == 2

@@ -139,10 +139,16 @@ class Combiner:
         mask = np.asarray(on_policy, dtype=bool)
         weights = np.where(mask, weights[~mask].sum() / mask.sum(), weights)
         balanced = _fit(cls(), f, labels, weights, used)
-        return _fit(balanced, f.take(mask), labels[mask], np.ones(int(mask.sum())), [])
+        if POLICY_SHARE >= 1.0:
+            return _fit(balanced, f.take(mask), labels[mask], np.ones(int(mask.sum())), [])
+        final = np.where(mask, POLICY_SHARE / mask.sum(), (1 - POLICY_SHARE) / (~mask).sum())
+        return _fit(balanced, f, labels, final, [])
 
 
-PRECISION = 0.92
+POLICY_SHARE = 1.0
+"""Share of the weight the policy's graded answers carry when temperature, w_r and offsets
+are fitted (the rest is the synthetic validation split's)."""
+PRECISION = 0.90
 """Target precision of verdict "correct" on the policy's graded answers when the verdict rule
 is chosen: a reward that calls a wrong answer right teaches the policy to fabricate."""
 
@@ -150,12 +156,23 @@ is chosen: a reward that calls a wrong answer right teaches the policy to fabric
 def choose_threshold(p_correct: np.ndarray, is_correct: np.ndarray, precision: float,
                      floor: float = 0.5, ceiling: float = 0.95) -> float:
     """The lowest threshold in [floor, ceiling] at which the answers with p_correct above it are
-    right at least `precision` of the time (the ceiling if none is)."""
-    for step in range(round(floor * 100), round(ceiling * 100) + 1):
+    right at least `precision` of the time; where none is, the one with the best F0.5 (precision
+    counted twice as much as recall: a wrong answer rewarded as right does more harm than a
+    right one missed)."""
+    steps = range(round(floor * 100), round(ceiling * 100) + 1)
+    best, best_f = ceiling, -1.0
+    for step in steps:
         chosen = p_correct >= step / 100
-        if chosen.sum() and is_correct[chosen].mean() >= precision:
+        if not chosen.sum():
+            continue
+        prec = is_correct[chosen].mean()
+        if prec >= precision:
             return step / 100
-    return ceiling
+        rec = (chosen & is_correct).sum() / max(1, is_correct.sum())
+        f = 1.25 * prec * rec / (0.25 * prec + rec) if prec + rec else 0.0
+        if f > best_f:
+            best, best_f = step / 100, f
+    return best
 
 
 CAP = 20.0

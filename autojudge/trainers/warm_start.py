@@ -39,6 +39,12 @@ class WarmStartResult:
     final_loss: float
 
 
+def knows(correct: int, samples: int, right_at: float) -> bool:
+    """The one rule for "the policy knows this question": right in at least `right_at` of its
+    samples (and at least once)."""
+    return correct > 0 and correct >= right_at * samples
+
+
 def select_examples(rows: Sequence[dict[str, Any]], cfg: WarmStartConfig,
                     seed: int) -> tuple[list[Example], int]:
     """Examples from judged samples (one row per sample, grouped by `id`), and the number of
@@ -49,7 +55,7 @@ def select_examples(rows: Sequence[dict[str, Any]], cfg: WarmStartConfig,
     known, unknown = [], []
     for samples in groups.values():
         correct = [s for s in samples if s["verdict"] == "correct"]
-        if len(correct) >= cfg.right_at * len(samples) and correct:
+        if knows(len(correct), len(samples), cfg.right_at):
             best = max(correct, key=lambda s: s["p_correct"])
             known.append(Example(best["question"], best["answer"], "known"))
         elif not correct:
