@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--judge", default="default")
     parser.add_argument("--pairs", type=int, default=0, help="test pairs to sample (0: all)")
+    parser.add_argument("--name", default="judge_quality", help="result: bench/results/NAME.json")
     args = parser.parse_args()
     config = load_config()
     build(config.data)
@@ -119,7 +120,7 @@ def main() -> None:
     probe_results, _ = measure(judge, config, *labelled_pairs(PROBE, 0, 0), "probe")
     print("\nhand-written probe pairs (bench/data/probe_pairs.jsonl):")
     print(format_table(probe_results))
-    path = write_result("judge_quality", {"judge": args.judge, **results, "per_kind": kinds,
+    path = write_result(args.name, {"judge": args.judge, **results, "per_kind": kinds,
                                           "graded": graded, "probe": probe_results})
     print(f"\nwrote {path}")
 

@@ -126,9 +126,16 @@ def main() -> None:
     names = ["reward_judge", *graders]
     start = evaluate_policy(config.models.policy, judge, test, config.generation,
                             graders=graders).greedy_rows
-    trained = {policy: [evaluate_policy(str(run / "train" / policy / "policy"), judge, test,
-                                        config.generation, graders=graders).greedy_rows
-                        for run in runs] for policy in ("warm_start", "ppo")}
+    done: dict[Path, list[dict]] = {}  # seeds share their warm-started policy: answer once
+
+    def answers(path: Path) -> list[dict]:
+        if path.resolve() not in done:
+            done[path.resolve()] = evaluate_policy(str(path), judge, test, config.generation,
+                                                   graders=graders).greedy_rows
+        return done[path.resolve()]
+
+    trained = {policy: [answers(run / "train" / policy / "policy") for run in runs]
+               for policy in ("warm_start", "ppo")}
 
     import torch
 

@@ -152,3 +152,10 @@ def test_packaged_policy_answers_are_the_dev_half_only():
     records, labels = policy_answers(POLICY_ANSWERS)
     assert {r.id for r in records} == dev and len(labels) == len(dev)
     assert not any(r.question in test_questions for r in records)
+
+
+def test_extra_words_are_not_counted_beside_a_sentence_reference():
+    ref = ["Nothing in particular happens if you crack your knuckles a lot"]
+    o = overlap("What happens if you crack your knuckles?", ref,
+                "Nothing harmful; it does not cause arthritis.")
+    assert o.extra == 0 and not o.short_reference_missing

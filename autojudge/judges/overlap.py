@@ -63,16 +63,23 @@ def content_words(text: str) -> list[str]:
     return [w for w in normalize(text).split() if w not in FUNCTION_WORDS]
 
 
+SHORT = 4
+"""A reference of at most this many words is a value (a name, a date), not a sentence."""
+
+
 @dataclass(frozen=True)
 class Overlap:
     match: bool
     """A reference (or its demonym) occurs in the answer."""
     extra: int
-    """Content words in neither the question nor the references."""
+    """Content words in neither the question nor the references (counted only when every
+    reference is short: beside a sentence-long reference, other words are paraphrase, not
+    added claims)."""
     exact: bool
     """A reference is stated and nothing beyond the question and the references is."""
     short_reference_missing: bool
-    """Every reference is short (≤ 4 words) and none is stated: the value asked for is not there."""
+    """Every reference is short (≤ SHORT words) and none is stated: the value asked for is not
+    there."""
     repetition: float
     """Share of the answer's word trigrams that occur earlier in it."""
 
@@ -89,7 +96,8 @@ def overlap(question: str, references: Sequence[str], answer: str) -> Overlap:
     for ref in references:
         known.update(w for form in aliases(ref) for w in form)
     extra = sum(1 for w in words if w not in FUNCTION_WORDS and w not in known)
-    short = all(len(normalize(r).split()) <= 4 for r in references) and bool(references)
+    short = all(len(normalize(r).split()) <= SHORT for r in references) and bool(references)
+    extra = extra if short else 0
     return Overlap(match, extra, match and extra == 0, short and not match, repetition(words))
 
 
