@@ -28,13 +28,15 @@ def test_disagreement_and_grader_rates_by_hand():
     rows = [{"verdict": v, "graders": {"strict": g}, "question": "q", "reference": ["r"],
              "answer": "a", "p_correct": 0.9}
             for v, g in [("correct", "correct"), ("correct", "incorrect"), ("correct", None),
-                         ("incorrect", "incorrect"), ("abstain", "abstain")]]
-    # the judge says correct 3 times; the grader tells 2 of them and calls 1 incorrect
+                         ("correct", "abstain"), ("incorrect", "incorrect"),
+                         ("abstain", "abstain")]]
+    # the judge says correct 4 times; the grader tells 3 of them and calls 1 incorrect (an
+    # abstention is counted among the told answers but is not a contradiction)
     d = disagreement(rows, "strict")
-    assert (d["share"], d["n"], len(d["examples"])) == (0.5, 2, 1)
+    assert (d["share"], d["n"], len(d["examples"])) == (pytest.approx(1 / 3), 3, 1)
     r = grader_rates(rows, "strict")
-    assert r["told"] == 4 and r["cant_tell"] == pytest.approx(0.2)
-    assert r["rates"]["accuracy"] == 0.25 and r["rates"]["hallucination"] == 0.5
+    assert r["told"] == 5 and r["cant_tell"] == pytest.approx(1 / 6)
+    assert r["rates"]["accuracy"] == 0.2 and r["rates"]["hallucination"] == 0.4
 
 
 def test_eval_command_compares_two_models(tiny_causal_lm_dir, tiny_judge_dir, tmp_path, capsys):
