@@ -88,5 +88,11 @@ def test_demo_end_to_end_on_tiny_models(seeded_downloads, tiny_causal_lm_dir, ti
     assert "| question | reference | answer | verdict |" in (out_dir / "eval" / "report.md"
                                                              ).read_text()
     assert "before" in (out_dir / "report.md").read_text()
+    for side in ("before", "after"):  # an independent grader beside the reward judge
+        assert report[side]["graders"]["strict"]["n"] == 3
+        assert "share" in report[side]["disagreement"]["strict"]
+    evaluation = json.loads((out_dir / "eval" / "eval.json").read_text())
+    assert set(evaluation["graders"]) == {"reward_judge", "strict"}
     out = capsys.readouterr().out
     assert "truthfulness" in out and f"wrote {out_dir}/report.md" in out
+    assert "strict (among told)" in out and "disagreement" in out
