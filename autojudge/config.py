@@ -48,8 +48,11 @@ class GenerationConfig:
     min_new_tokens: int = 0
     """Shortest answer, in tokens: the end of the turn is not sampled before it (0: no floor;
     bench/ppo_speed.py sets it to max_new_tokens to compare trainers at one answer length)."""
-    temperature: float = 1.0
-    """Sampling temperature (0 means greedy)."""
+    temperature: float = 0.7
+    """Sampling temperature (0 means greedy) of PPO rollouts, warm-start and calibration samples.
+    0.7, not 1.0: at 1.0 SmolLM2's samples are right so rarely (2.6% by the default judge) that
+    PPO saw almost no positive reward and collapsed (accuracy 0.17 → 0.02 on 300 held-out
+    questions, one run); at 0.7 the same recipe went 0.16 → 0.31 (100 questions, one run)."""
     top_p: float = 1.0
     """Nucleus sampling mass."""
     system_prompt: str = (
