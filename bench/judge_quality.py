@@ -23,16 +23,14 @@ from _common import write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
-from autojudge.io import read_records  # noqa: E402
 from autojudge.judges.base import load_judge  # noqa: E402
-from autojudge.judges.evaluation import (evaluate_items, format_table,  # noqa: E402
-                                         judge_outputs)
-from autojudge.judges.strict import StrictChecker, relation_values  # noqa: E402
-from autojudge.trainers.judges import labelled_pairs  # noqa: E402
+from autojudge.judges.evaluation import evaluate_items, format_table  # noqa: E402
+from autojudge.judges.metrics import CLASSES, judge_outputs  # noqa: E402
+from autojudge.pipeline import independent_graders  # noqa: E402
+from autojudge.trainers.judges import labelled_pairs, policy_answers  # noqa: E402
 
 PROBE = Path(__file__).parent / "data" / "probe_pairs.jsonl"
 GRADED = Path(__file__).parent / "data" / "graded_answers.jsonl"
-GRADE_INDEX = {"correct": 0, "incorrect": 1, "abstain": 2}
 
 
 def per_kind(items, labels, verdicts) -> dict[str, dict[str, float]]:
@@ -52,11 +50,9 @@ def measure(judge, config, items, labels, split: str) -> tuple[dict, object]:
 
 def graded_half(half: str):
     """The graded policy answers of one half as records and class indices."""
-    records, errors = read_records(GRADED)
-    if errors:
-        raise SystemExit(f"{GRADED}: {errors[0]}")
-    records = [r for r in records if r.extra["half"] == half]
-    return records, [GRADE_INDEX[r.extra["grade"]] for r in records]
+    records, labels = policy_answers(GRADED)
+    kept = [(r, y) for r, y in zip(records, labels) if r.extra["half"] == half]
+    return [r for r, _ in kept], [y for _, y in kept]
 
 
 def passed_by_kind(items, labels, verdicts) -> dict[str, dict[str, float]]:
@@ -73,11 +69,9 @@ def passed_by_kind(items, labels, verdicts) -> dict[str, dict[str, float]]:
 def strict_figures(config, items, labels) -> dict[str, float]:
     """The strict reference checker on the same answers: how often it can tell, and how often
     it is right when it can."""
-    qa = [r for split in ("train", "val", "test") for r in
-          read_records(split_path(config.data, "qa", split), require=("question", "reference"))[0]]
-    checker = StrictChecker(relation_values(qa))
+    checker = independent_graders(config, items)["strict"]
     verdicts = [checker.check(r) for r in items]
-    told = [(GRADE_INDEX[v.value], y) for v, y in zip(verdicts, labels) if v is not None]
+    told = [(CLASSES.index(v.value), y) for v, y in zip(verdicts, labels) if v is not None]
     said_correct = [y for v, y in told if v == 0]
     return {"coverage": len(told) / len(items),
             "accuracy_when_told": sum(v == y for v, y in told) / max(1, len(told)),

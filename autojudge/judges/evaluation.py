@@ -13,26 +13,8 @@ from autojudge.data.build import split_path
 from autojudge.judges.abstention import find_abstention
 from autojudge.judges.base import Judge
 from autojudge.judges.baselines import cosine_scores, token_f1_scores
-from autojudge.judges.metrics import judge_metrics
+from autojudge.judges.metrics import judge_metrics, judge_outputs
 from autojudge.types import Record
-
-
-VERDICT_INDEX = {"correct": 0, "incorrect": 1, "abstain": 2}
-
-
-def judge_outputs(judge: Judge, items: Sequence[Record], chunk: int = 512
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 3) probabilities (correct, incorrect, abstain) and (N,) verdict indices, judged in
-    chunks with a progress bar. A verdict need not be the most probable class (a judge's
-    verdict rule may ask more of "correct")."""
-    from tqdm.auto import tqdm
-
-    rows, verdicts = [], []
-    for start in tqdm(range(0, len(items), chunk), desc=f"judging ({judge.name})", unit="chunk"):
-        for j in judge.judge(items[start:start + chunk]):
-            rows.append([j.p_correct, j.p_incorrect, j.p_abstain])
-            verdicts.append(VERDICT_INDEX[j.verdict.value])
-    return np.array(rows).reshape(-1, 3), np.array(verdicts, dtype=int)
 
 
 def judge_probs(judge: Judge, items: Sequence[Record], chunk: int = 512) -> np.ndarray:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from autojudge.types import Record
+
 CLASSES = ("correct", "incorrect", "abstain")
 
 
@@ -62,3 +64,19 @@ def judge_metrics(labels: Sequence[int], probs: np.ndarray, verdicts: np.ndarray
         "confusion": confusion_matrix(y, pred, labels=[0, 1, 2]).tolist(),
         "reliability": reliability(probs[:, 0], hit),
     }
+
+
+def judge_outputs(judge: Any, items: Sequence[Record], chunk: int = 512
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3) probabilities (correct, incorrect, abstain) and (N,) verdict indices of any Judge
+    (judges.base; not imported, so that metrics stays below the judges it measures), judged in
+    chunks with a progress bar. A verdict need not be the most probable class (a judge's
+    verdict rule may ask more of "correct")."""
+    from tqdm.auto import tqdm
+
+    rows, verdicts = [], []
+    for start in tqdm(range(0, len(items), chunk), desc=f"judging ({judge.name})", unit="chunk"):
+        for j in judge.judge(items[start:start + chunk]):
+            rows.append([j.p_correct, j.p_incorrect, j.p_abstain])
+            verdicts.append(CLASSES.index(j.verdict.value))
+    return np.array(rows).reshape(-1, 3), np.array(verdicts, dtype=int)

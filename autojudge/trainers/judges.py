@@ -20,9 +20,8 @@ from autojudge.judges import comparison, facts
 from autojudge.judges.classifier import PairClassifier
 from autojudge.judges.comparison import ComparisonJudge
 from autojudge.judges.ensemble import EnsembleJudge
-from autojudge.judges.evaluation import judge_outputs
 from autojudge.judges.facts import FactJudge
-from autojudge.judges.metrics import judge_metrics
+from autojudge.judges.metrics import judge_metrics, judge_outputs
 from autojudge.trainers.classifier import fit_pair_classifier
 from autojudge.types import Record
 
@@ -43,10 +42,16 @@ def policy_answers(path: Path = POLICY_ANSWERS) -> tuple[list[Record], list[int]
     """The graded policy answers as records and class indices (none when the file is absent)."""
     if not path.is_file():
         return [], []
+    records = _read_pairs(path)
+    return records, [LABEL_INDEX[r.extra["grade"]] for r in records]
+
+
+def _read_pairs(path: Path) -> list[Record]:
+    """Every record of a file of ours; one malformed row is a broken build, not user input."""
     records, errors = read_records(path)
     if errors:
         raise ValueError(f"{len(errors)} malformed rows in {path}, first: {errors[0]}")
-    return records, [LABEL_INDEX[r.extra["grade"]] for r in records]
+    return records
 
 
 def default_judge_dir(config: Config) -> Path:
@@ -72,9 +77,7 @@ def ensure_judge(config: Config) -> Path:
 
 def labelled_pairs(path: Path, n: int, seed: int) -> tuple[list[Record], list[int]]:
     """Up to n judge pairs (a seeded sample; all when n is 0) and their class indices."""
-    records, errors = read_records(path)
-    if errors:
-        raise ValueError(f"{len(errors)} malformed rows in {path}, first: {errors[0]}")
+    records = _read_pairs(path)
     if n and n < len(records):
         records = random.Random(seed).sample(records, n)
     return records, [LABEL_INDEX[r.extra["label"]] for r in records]
