@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -15,6 +17,41 @@ import yaml
 
 class ConfigError(ValueError):
     """A configuration problem; the message names the key's dotted path."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric field allows: a lower and an upper bound (None: unbounded), each
+    inclusive or exclusive (floats must be finite as well)."""
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = self.lo is None or value > self.lo or (value == self.lo and not self.lo_open)
+        below = self.hi is None or value < self.hi or (value == self.hi and not self.hi_open)
+        return above and below
+
+    def __str__(self) -> str:
+        if self.lo is not None and self.hi is not None:
+            left = "(" if self.lo_open else "["
+            right = ")" if self.hi_open else "]"
+            return f"in {left}{self.lo:g}, {self.hi:g}{right}"
+        if self.lo is not None:
+            return f"{'>' if self.lo_open else '>='} {self.lo:g}"
+        if self.hi is not None:
+            return f"{'<' if self.hi_open else '<='} {self.hi:g}"
+        return "any finite number"
+
+
+def ranged(default: Any, *, gt: float | None = None, ge: float | None = None,
+           lt: float | None = None, le: float | None = None) -> Any:
+    """A numeric field and the range `from_dict` holds it to (its docstring says the same)."""
+    lo = gt if gt is not None else ge
+    hi = lt if lt is not None else le
+    return field(default=default,
+                 metadata={"range": Range(lo, hi, lo_open=gt is not None, hi_open=lt is not None)})
 
 
 @dataclass
@@ -27,14 +64,14 @@ class ModelsConfig:
 
 @dataclass
 class DataConfig:
-    seed: int = 13
-    """Seed for split assignment and sampling; the build is deterministic given it."""
-    val_fraction: float = 0.1
-    """Share of questions in the validation split."""
-    test_fraction: float = 0.2
-    """Share of questions in the test split."""
-    abstentions_per_question: float = 0.25
-    """Abstention pairs generated per question (fractional: a random share of questions get one)."""
+    seed: int = ranged(13, ge=0)
+    """Seed for split assignment and sampling (>= 0); the build is deterministic given it."""
+    val_fraction: float = ranged(0.1, ge=0, lt=1)
+    """Share of questions in the validation split, in [0, 1)."""
+    test_fraction: float = ranged(0.2, ge=0, lt=1)
+    """Share of questions in the test split, in [0, 1)."""
+    abstentions_per_question: float = ranged(0.25, ge=0)
+    """Abstention pairs generated per question (>= 0; fractional: a random share get one)."""
 
     @property
     def train_fraction(self) -> float:
@@ -43,18 +80,20 @@ class DataConfig:
 
 @dataclass
 class GenerationConfig:
-    max_new_tokens: int = 32
-    """Longest answer the policy may write, in tokens."""
-    min_new_tokens: int = 0
-    """Shortest answer, in tokens: the end of the turn is not sampled before it (0: no floor;
-    bench/ppo_speed.py sets it to max_new_tokens to compare trainers at one answer length)."""
-    temperature: float = 0.7
-    """Sampling temperature (0 means greedy) of PPO rollouts, warm-start and calibration samples.
+    max_new_tokens: int = ranged(32, ge=1)
+    """Longest answer the policy may write, in tokens (>= 1)."""
+    min_new_tokens: int = ranged(0, ge=0)
+    """Shortest answer, in tokens (>= 0, at most max_new_tokens): the end of the turn is not
+    sampled before it (0: no floor; bench/ppo_speed.py sets it to max_new_tokens to compare
+    trainers at one answer length)."""
+    temperature: float = ranged(0.7, gt=0)
+    """Sampling temperature (> 0; greedy answers take no temperature) of PPO rollouts, warm-start
+    and calibration samples.
     0.7, not 1.0: at 1.0 SmolLM2's samples are right so rarely (2.6% by the default judge) that
     PPO saw almost no positive reward and collapsed (accuracy 0.17 → 0.02 on 300 held-out
     questions, one run); at 0.7 the same recipe went 0.16 → 0.31 (100 questions, one run)."""
-    top_p: float = 1.0
-    """Nucleus sampling mass."""
+    top_p: float = ranged(1.0, gt=0, le=1)
+    """Nucleus sampling mass, in (0, 1]."""
     system_prompt: str = (
         "Answer the question briefly. If you do not know the answer, say \"I don't know\"."
     )
@@ -65,18 +104,18 @@ class GenerationConfig:
 class RewardConfig:
     scheme: str = "ternary"
     """Reward scheme: ternary, expected or facts (`autojudge.rewards.SCHEMES`)."""
-    correct: float = 1.0
-    """R_correct: reward for a correct answer."""
-    abstain: float = 0.0
-    """R_abstain: reward for abstaining."""
-    incorrect: float = -1.0
-    """R_incorrect: reward for a fabricated (incorrect) answer."""
-    length_weight: float = 0.0
-    """Shaping: subtracted per word beyond `length_limit` (0 turns it off)."""
-    length_limit: int = 40
-    """Shaping: words an answer may use before the length term starts to count."""
-    malformed_weight: float = 0.0
-    """Shaping: subtracted when an answer is empty or leaks chat-template markup (0 turns it off)."""
+    correct: float = ranged(1.0)
+    """R_correct: reward for a correct answer (any finite number above R_incorrect)."""
+    abstain: float = ranged(0.0)
+    """R_abstain: reward for abstaining (any finite number; at or above R_correct it warns)."""
+    incorrect: float = ranged(-1.0)
+    """R_incorrect: reward for a fabricated (incorrect) answer (any finite number)."""
+    length_weight: float = ranged(0.0, ge=0)
+    """Shaping: subtracted per word beyond `length_limit` (>= 0; 0 turns it off)."""
+    length_limit: int = ranged(40, ge=0)
+    """Shaping: words an answer may use before the length term starts to count (>= 0)."""
+    malformed_weight: float = ranged(0.0, ge=0)
+    """Shaping: subtracted when an answer is empty or leaks chat-template markup (>= 0; 0: off)."""
 
     @property
     def threshold(self) -> float:
@@ -86,56 +125,58 @@ class RewardConfig:
 
 @dataclass
 class PPOConfig:
-    lr: float = 1e-5
-    """Learning rate of the policy (and value head)."""
-    steps: int = 24
-    """PPO iterations (rollout + update)."""
-    batch_size: int = 16
-    """Questions per rollout."""
-    kl_coef: float = 0.05
-    """Coefficient of the per-token KL penalty to the reference policy."""
-    clip_range: float = 0.2
-    """PPO ratio clip."""
-    epochs: int = 2
-    """PPO epochs (passes over the rollout's minibatches) per step."""
-    minibatch_size: int = 8
-    """Sequences per gradient step, across all processes (divides batch_size)."""
-    gamma: float = 1.0
-    """Discount per token."""
-    lam: float = 0.95
-    """GAE lambda."""
-    vf_coef: float = 0.1
-    """Weight of the value loss beside the policy loss."""
-    value_clip: float = 0.2
-    """How far a value prediction may move from its rollout value before the loss clips it."""
+    lr: float = ranged(1e-5, gt=0)
+    """Learning rate of the policy and value head (> 0)."""
+    steps: int = ranged(24, ge=1)
+    """PPO iterations, each a rollout and an update (>= 1)."""
+    batch_size: int = ranged(16, ge=1)
+    """Questions per rollout (>= 1)."""
+    kl_coef: float = ranged(0.05, ge=0)
+    """Coefficient of the per-token KL penalty to the reference policy (>= 0)."""
+    clip_range: float = ranged(0.2, gt=0)
+    """PPO ratio clip (> 0)."""
+    epochs: int = ranged(2, ge=1)
+    """PPO epochs (passes over the rollout's minibatches) per step (>= 1)."""
+    minibatch_size: int = ranged(8, ge=1)
+    """Sequences per gradient step, across all processes (>= 1; divides batch_size)."""
+    gamma: float = ranged(1.0, ge=0, le=1)
+    """Discount per token, in [0, 1]."""
+    lam: float = ranged(0.95, ge=0, le=1)
+    """GAE lambda, in [0, 1]."""
+    vf_coef: float = ranged(0.1, ge=0)
+    """Weight of the value loss beside the policy loss (>= 0)."""
+    value_clip: float = ranged(0.2, gt=0)
+    """How far a value prediction may move from its rollout value before the loss clips it (> 0)."""
     kl_estimator: Literal["k1", "k3"] = "k1"
     """Per-token KL estimator for the penalty: k1 = log p − log q, k3 = (q/p − 1) − log(q/p)."""
     adaptive_kl: bool = False
     """Adapt kl_coef towards kl_target (Ziegler et al.'s controller) instead of keeping it fixed."""
-    kl_target: float = 6.0
-    """Adaptive KL: target KL per answer (summed over its tokens), in nats."""
-    kl_horizon: int = 10_000
-    """Adaptive KL: samples over which the coefficient moves by at most 20 %."""
-    early_stop_kl: float = 0.1
-    """Stop a step's epochs once a minibatch's approximate KL(old ‖ new) exceeds this (0: never)."""
-    max_grad_norm: float = 1.0
-    """Gradient norm clip."""
+    kl_target: float = ranged(6.0, gt=0)
+    """Adaptive KL: target KL per answer (summed over its tokens), in nats (> 0)."""
+    kl_horizon: int = ranged(10_000, ge=1)
+    """Adaptive KL: samples over which the coefficient moves by at most 20 % (>= 1)."""
+    early_stop_kl: float = ranged(0.1, ge=0)
+    """Stop a step's epochs once a minibatch's approximate KL(old ‖ new) exceeds this (>= 0;
+    0: never)."""
+    max_grad_norm: float = ranged(1.0, gt=0)
+    """Gradient norm clip (> 0)."""
     whiten_advantages: bool = True
     """Normalise advantages to zero mean and unit variance per rollout."""
     value_head: Literal["shared", "separate"] = "shared"
     """Value head on the policy's own trunk, or on a separate copy of it (a critic)."""
     lora: bool = False
     """Train LoRA adapters instead of all weights; the reference policy is the adapter turned off."""
-    lora_r: int = 16
-    """LoRA rank."""
-    lora_alpha: int = 32
-    """LoRA scaling numerator (scale = alpha / r)."""
-    save_every: int = 10
-    """Write a checkpoint (weights, optimizer, RNG) every this many steps (0: only at the end)."""
-    seed: int = 0
-    """Seed of question order, sampling and initialisation."""
-    max_bad_steps: int = 3
-    """Stop after this many steps in a row whose losses were all non-finite."""
+    lora_r: int = ranged(16, ge=1)
+    """LoRA rank (>= 1)."""
+    lora_alpha: int = ranged(32, ge=1)
+    """LoRA scaling numerator, scale = alpha / r (>= 1)."""
+    save_every: int = ranged(10, ge=0)
+    """Write a checkpoint (weights, optimizer, RNG) every this many steps (>= 0; 0: only at the
+    end)."""
+    seed: int = ranged(0, ge=0)
+    """Seed of question order, sampling and initialisation (>= 0)."""
+    max_bad_steps: int = ranged(3, ge=1)
+    """Stop after this many steps in a row whose losses were all non-finite (>= 1)."""
     mixed_precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     """Precision of rollouts and updates: fp32, or accelerate's bf16/fp16 autocast (weights and
     optimizer stay fp32); auto = bf16 where the device computes it natively (a bf16 GPU, a CPU
@@ -145,7 +186,8 @@ class PPOConfig:
     (half the bytes read per token, no casting); costs one bf16 copy of the weights."""
 
     def __post_init__(self) -> None:
-        if self.batch_size % self.minibatch_size:
+        # minibatches split the rollout evenly, so minibatch_size <= batch_size too
+        if self.minibatch_size > 0 and self.batch_size % self.minibatch_size:
             raise ConfigError(f"ppo.minibatch_size ({self.minibatch_size}) must divide "
                               f"ppo.batch_size ({self.batch_size})")
 
@@ -154,44 +196,46 @@ class PPOConfig:
 class WarmStartConfig:
     enabled: bool = True
     """Run the "I don't know" warm-start (R-Tuning style) before PPO in the default recipe."""
-    questions: int = 128
-    """Training questions the base policy is sampled on."""
-    samples: int = 4
-    """Answers sampled per question to tell what the policy knows."""
-    right_at: float = 0.5
-    """A question is known when at least this share of its samples is judged correct."""
-    abstain_per_known: float = 2.0
-    """At most this many "I don't know" examples per known question (the rest are dropped)."""
-    min_abstain: int = 16
-    """...but at least this many, if there are that many unknown questions."""
+    questions: int = ranged(128, ge=1)
+    """Training questions the base policy is sampled on (>= 1)."""
+    samples: int = ranged(4, ge=1)
+    """Answers sampled per question to tell what the policy knows (>= 1)."""
+    right_at: float = ranged(0.5, ge=0, le=1)
+    """A question is known when at least this share of its samples (and one) is judged correct,
+    in [0, 1]."""
+    abstain_per_known: float = ranged(2.0, ge=0)
+    """At most this many "I don't know" examples per known question (>= 0; the rest are dropped)."""
+    min_abstain: int = ranged(16, ge=0)
+    """...but at least this many, if there are that many unknown questions (>= 0)."""
     abstention: str = "I don't know."
     """The answer taught for questions the policy gets wrong in every sample."""
-    epochs: int = 2
-    """Passes over the warm-start examples."""
-    lr: float = 2e-5
-    """Learning rate (AdamW, linear decay)."""
-    batch_size: int = 8
-    """Examples per step."""
+    epochs: int = ranged(2, ge=1)
+    """Passes over the warm-start examples (>= 1)."""
+    lr: float = ranged(2e-5, gt=0)
+    """Learning rate of AdamW with linear decay (> 0)."""
+    batch_size: int = ranged(8, ge=1)
+    """Examples per step (>= 1)."""
 
 
 @dataclass
 class JudgeConfig:
-    train_pairs: int = 20_000
-    """Judge pairs (sampled from the train split) the comparison judge is fine-tuned on."""
-    nli_pairs: int = 8_000
-    """Entailment pairs the fact-overlap judge is fine-tuned on (half VitaminC, half QA)."""
-    calibration_pairs: int = 4_000
-    """Validation pairs the ensemble's calibration is fitted on."""
-    eval_pairs: int = 6_000
-    """Test pairs the model card's metrics are measured on (0: the whole test split)."""
-    epochs: int = 1
-    """Passes over the training pairs."""
-    lr: float = 1e-4
-    """Peak learning rate (linear warm-up and decay)."""
-    batch_size: int = 32
-    """Training batch size."""
-    max_length: int = 128
-    """Tokens per (question + reference, answer) pair; longer pairs are truncated."""
+    train_pairs: int = ranged(20_000, ge=1)
+    """Judge pairs (sampled from the train split) the comparison judge is fine-tuned on (>= 1)."""
+    nli_pairs: int = ranged(8_000, ge=1)
+    """Entailment pairs the fact-overlap judge is fine-tuned on (>= 1; half VitaminC, half QA)."""
+    calibration_pairs: int = ranged(4_000, ge=1)
+    """Validation pairs the ensemble's calibration is fitted on (>= 1)."""
+    eval_pairs: int = ranged(6_000, ge=0)
+    """Test pairs the model card's metrics are measured on (>= 0; 0: the whole test split)."""
+    epochs: int = ranged(1, ge=1)
+    """Passes over the training pairs (>= 1)."""
+    lr: float = ranged(1e-4, gt=0)
+    """Peak learning rate, with linear warm-up and decay (> 0)."""
+    batch_size: int = ranged(32, ge=1)
+    """Training batch size (>= 1)."""
+    max_length: int = ranged(128, ge=8)
+    """Tokens per (question + reference, answer) pair (>= 8, room for the special tokens and
+    some text); longer pairs are truncated."""
     quantize: bool = True
     """int8 dynamic quantisation of the judges' linear layers at inference (CPU)."""
 
@@ -214,21 +258,46 @@ class Config:
     """PPO hyper-parameters."""
 
     def __post_init__(self) -> None:
-        if self.reward.correct <= self.reward.incorrect:
-            raise ConfigError("reward.correct must be greater than reward.incorrect")
-        if not 0.0 <= self.data.val_fraction + self.data.test_fraction < 1.0:
-            raise ConfigError("data.val_fraction + data.test_fraction must lie in [0, 1)")
-        if self.generation.max_new_tokens < 1:
-            raise ConfigError("generation.max_new_tokens must be at least 1")
-        if not 0 <= self.generation.min_new_tokens <= self.generation.max_new_tokens:
-            raise ConfigError("generation.min_new_tokens must lie in "
-                              "[0, generation.max_new_tokens]")
+        # Checks across fields; each field's own range is checked by `from_dict`.
+        reward, gen = self.reward, self.generation
+        if reward.correct <= reward.incorrect:
+            raise ConfigError(f"reward.correct ({reward.correct}) must be greater than "
+                              f"reward.incorrect ({reward.incorrect})")
+        if reward.abstain >= reward.correct:
+            warnings.warn(f"reward.abstain ({reward.abstain}) >= reward.correct "
+                          f"({reward.correct}): abstaining pays at least as much as a correct "
+                          f"answer, so the policy learns never to answer", stacklevel=2)
+        if self.data.val_fraction + self.data.test_fraction >= 1.0:
+            raise ConfigError(f"data.val_fraction + data.test_fraction "
+                              f"({self.data.val_fraction} + {self.data.test_fraction}) must be "
+                              f"below 1, leaving a train split")
+        if gen.min_new_tokens > gen.max_new_tokens:
+            raise ConfigError(f"generation.min_new_tokens ({gen.min_new_tokens}) must not exceed "
+                              f"generation.max_new_tokens ({gen.max_new_tokens})")
 
 
 # --- loading -----------------------------------------------------------------------------------
 
+_MERGE = "tag:yaml.org,2002:merge"
+"""The tag of YAML's `<<` merge key, which may repeat keys on purpose."""
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads `1e-5` as a float (YAML 1.1 insists on `1.0e-5`)."""
+    """SafeLoader that also reads `1e-5` as a float (YAML 1.1 insists on `1.0e-5`) and refuses a
+    key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+                continue
+            key = self.construct_object(key_node)
+            if key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {first_line[key]})",
+                    key_node.start_mark)
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
 
 
 _Loader.add_implicit_resolver(
@@ -245,7 +314,7 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"config file not found: {path}")
-        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe)
+        loaded = _parse(path.read_text(encoding="utf-8"), str(path))
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of sections")
         data = loaded or {}
@@ -265,11 +334,25 @@ def _apply_override(data: dict[str, Any], item: str) -> None:
         if not isinstance(child, dict):
             raise ConfigError(f"{key}: {part!r} is a value, not a section")
         node = child
-    node[parts[-1]] = yaml.load(raw, Loader=_Loader) if raw.strip() else ""
+    node[parts[-1]] = _parse(raw, f"override {item!r}") if raw.strip() else ""
+
+
+def _parse(text: str, source: str) -> Any:
+    """YAML text → Python, a syntax error or a duplicate key as one line naming where it is."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = " ".join(str(err.problem or err.context or "malformed YAML").split())
+        raise ConfigError(f"{source}{at}: {problem}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source}: {' '.join(str(err).split())}") from None
 
 
 def from_dict(cls: type, data: Any, where: str = "") -> Any:
-    """Build dataclass `cls` from a mapping, rejecting unknown keys and wrong types."""
+    """Build dataclass `cls` from a mapping, rejecting unknown keys, wrong types and values
+    outside their field's range."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where or 'config'}: expected a mapping, got {_kind(data)}")
     hints = typing.get_type_hints(cls)
@@ -278,7 +361,13 @@ def from_dict(cls: type, data: Any, where: str = "") -> Any:
     if unknown:
         path = _join(where, unknown[0])
         raise ConfigError(f"unknown key {path!r}; known keys here: {', '.join(sorted(fields))}")
-    kwargs = {name: _coerce(value, hints[name], _join(where, name)) for name, value in data.items()}
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        path = _join(where, name)
+        kwargs[name] = _coerce(value, hints[name], path)
+        allowed = fields[name].metadata.get("range")
+        if allowed is not None and kwargs[name] not in allowed:
+            raise ConfigError(f"{path}: {kwargs[name]!r} is out of range; it must be {allowed}")
     try:
         return cls(**kwargs)
     except ConfigError:
@@ -319,6 +408,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         return value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and type(value) is float and not math.isfinite(value):
+        raise ConfigError(f"{where}: {value} is not a finite number")
     if tp in (int, float, str, bool) and (type(value) is tp):
         return value
     raise ConfigError(f"{where}: expected {tp.__name__}, got {_kind(value)}")
