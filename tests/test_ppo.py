@@ -84,34 +84,122 @@ class KilledAt(RuntimeError):
 
 
 class DyingJudge(ContainsJudge):
-    """Dies (as if killed) when asked to judge step `die_at`'s rollout."""
+    """Dies (as if killed) when asked to judge step `die_at`'s rollout. Like the default judge
+    (whose int8 engine probes a fresh nn.Linear on its first call), it draws from torch's
+    global generator the first time it judges: in a resumed run that draw falls after the
+    restore, so PPO must not sample or shuffle from that generator."""
 
-    def __init__(self, die_at: int) -> None:
+    def __init__(self, die_at: int | None = None) -> None:
         self.calls, self.die_at = 0, die_at
 
     def judge(self, items):
         self.calls += 1
         if self.calls == self.die_at:
             raise KilledAt
+        if self.calls == 1:
+            torch.nn.Linear(4, 2)
         return super().judge(items)
 
 
-def test_resume_after_a_kill_continues_exactly(tiny_causal_lm_dir, tmp_path):
-    steps = ("ppo.steps=3", "ppo.epochs=2")
-    straight = run(tiny_causal_lm_dir, tmp_path / "straight", *steps)
-    with pytest.raises(KilledAt):
-        run(tiny_causal_lm_dir, tmp_path / "killed", *steps, judge=DyingJudge(die_at=3))
-    assert latest_checkpoint(tmp_path / "killed").name == "step-000002"
-    resumed = run(tiny_causal_lm_dir, tmp_path / "killed", *steps, resume=True)
+def assert_same_run(a: Path, b: Path, last_step: int) -> None:
+    """Logs (but for timings), final weights, optimizer state, PPO's RNG streams and trainer
+    state all bit-identical."""
+    def untimed(path):
+        return [{k: v for k, v in r.items() if not k.startswith("time/")} for r in rows(path)]
 
-    assert resumed.step == 3
-    a, b = rows(straight.log_path), rows(resumed.log_path)
-    assert [r["step"] for r in b] == [1, 2, 3]
-    for ra, rb in zip(a, b):
-        assert {k: v for k, v in ra.items() if not k.startswith("time/")} == \
-               {k: v for k, v in rb.items() if not k.startswith("time/")}
-    wa, wb = weights(straight.policy_dir), weights(resumed.policy_dir)
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert [r["step"] for r in rows(b / "log.jsonl")] == list(range(1, last_step + 1))
+    assert untimed(a / "log.jsonl") == untimed(b / "log.jsonl")
+    wa, wb = weights(a / "policy"), weights(b / "policy")
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    ca, cb = latest_checkpoint(a), latest_checkpoint(b)
+    assert ca.name == cb.name == f"step-{last_step:06d}"
+    for name in ("optimizer.bin", "ppo_streams_0.pt", "model.safetensors"):
+        sa, sb = (torch.load(c / name, weights_only=True) if name.endswith((".bin", ".pt"))
+                  else load_file(c / name) for c in (ca, cb))
+        assert_equal_trees(sa, sb, name)
+    assert (ca / "trainer_state.json").read_text() == (cb / "trainer_state.json").read_text()
+
+
+def assert_equal_trees(a, b, where: str) -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            assert_equal_trees(a[key], b[key], f"{where}/{key}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_equal_trees(x, y, f"{where}/{i}")
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_resume_after_a_kill_is_bit_exact(tiny_causal_lm_dir, tmp_path, precision):
+    """Killed while judging step 4: step 3 is in the log (its last line half-written) but the
+    last checkpoint is step 2's. Under bf16 the rollouts come from the bf16 copy, rebuilt on
+    resume."""
+    steps = ("ppo.steps=5", "ppo.epochs=2", "ppo.save_every=2", f"ppo.mixed_precision={precision}")
+    run(tiny_causal_lm_dir, tmp_path / "straight", *steps, judge=DyingJudge())
+    with pytest.raises(KilledAt):
+        run(tiny_causal_lm_dir, tmp_path / "killed", *steps, judge=DyingJudge(die_at=4))
+    assert latest_checkpoint(tmp_path / "killed").name == "step-000002"
+    assert [r["step"] for r in rows(tmp_path / "killed" / "log.jsonl")] == [1, 2, 3]
+    with (tmp_path / "killed" / "log.jsonl").open("a") as f:
+        f.write('{"step": 4, "rollout/rew')  # killed mid-write
+    with pytest.warns(RuntimeWarning, match="half-written"):
+        resumed = run(tiny_causal_lm_dir, tmp_path / "killed", *steps, judge=DyingJudge(),
+                      resume=True)
+    assert resumed.step == 5
+    assert_same_run(tmp_path / "straight", tmp_path / "killed", 5)
+
+
+def test_a_kill_while_saving_leaves_the_previous_checkpoint(tiny_causal_lm_dir, tmp_path,
+                                                            monkeypatch):
+    from autojudge.trainers import ppo_state
+
+    steps = ("ppo.steps=3", "ppo.epochs=2")
+    run(tiny_causal_lm_dir, tmp_path / "straight", *steps)
+    saves, state_dict = [], ppo_state.Streams.state_dict
+
+    def dying_state_dict(streams):  # step 2's weights and optimizer are written by now
+        saves.append(1)
+        if len(saves) == 2:
+            raise KilledAt
+        return state_dict(streams)
+
+    monkeypatch.setattr(ppo_state.Streams, "state_dict", dying_state_dict)
+    with pytest.raises(KilledAt):
+        run(tiny_causal_lm_dir, tmp_path / "killed", *steps)
+    monkeypatch.undo()
+    assert (tmp_path / "killed" / "checkpoints" / ".step-000002.tmp").is_dir()
+    assert latest_checkpoint(tmp_path / "killed").name == "step-000001"
+    run(tiny_causal_lm_dir, tmp_path / "killed", *steps, resume=True)
+    assert_same_run(tmp_path / "straight", tmp_path / "killed", 3)
+
+
+def test_resume_refuses_a_config_that_trains_differently(tiny_causal_lm_dir, tmp_path):
+    run(tiny_causal_lm_dir, tmp_path, "ppo.steps=1")
+    with pytest.raises(PPOError) as err:
+        run(tiny_causal_lm_dir, tmp_path, "ppo.steps=2", "ppo.lr=1e-3",
+            "generation.temperature=0.5", resume=True)
+    message = str(err.value)
+    assert "ppo.lr: 0.01 → 0.001" in message and "generation.temperature: 1.0 → 0.5" in message
+    assert "ppo.steps" not in message  # may change
+    assert [r["step"] for r in rows(tmp_path / "log.jsonl")] == [1]  # nothing ran
+    with pytest.warns(UserWarning, match=r"ppo\.save_every: 1 → 5; ppo\.steps: 1 → 2"):
+        result = run(tiny_causal_lm_dir, tmp_path, "ppo.steps=2", "ppo.save_every=5",
+                     resume=True)
+    assert result.step == 2
+
+
+def test_the_log_keeps_a_bad_line_before_the_last_as_an_error(tmp_path):
+    from autojudge.trainers.ppo_state import RunLogger
+
+    (tmp_path / "log.jsonl").write_text('{"step": 1}\n{"st\n{"step": 2}\n')
+    with pytest.raises(ValueError, match="log.jsonl:2 is not a JSON row"):
+        RunLogger(tmp_path, enabled=True, start_step=2)
 
 
 def test_resume_without_a_checkpoint_starts_fresh(tiny_causal_lm_dir, tmp_path):

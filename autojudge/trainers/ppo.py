@@ -42,8 +42,8 @@ from autojudge.trainers import ppo_math as pm
 from autojudge.trainers.ppo_rollout import (ActorCritic, Rollout, collect_rollout, fill_policy_pass,
                                             rollout_metrics)
 from autojudge.trainers.ppo_sampler import Sampler, resolve_mixed_precision
-from autojudge.trainers.ppo_state import (RunLogger, TrainState, latest_checkpoint,
-                                          load_checkpoint, save_checkpoint)
+from autojudge.trainers.ppo_state import (RunLogger, Streams, TrainState, config_differences,
+                                          latest_checkpoint, load_checkpoint, save_checkpoint)
 from autojudge.types import Record
 
 
@@ -73,6 +73,9 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     cfg, out_dir = config.ppo, Path(out_dir)
     accelerator = make_accelerator(cfg.mixed_precision)
     _check(config, accelerator.num_processes, questions)
+    checkpoint = latest_checkpoint(out_dir) if resume else None
+    if checkpoint is not None:
+        check_resumable(checkpoint, config)
     set_seed(cfg.seed)  # identical initialisation everywhere
     model, ref_lm = build_models(policy, cfg)
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.lr,
@@ -81,15 +84,14 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     ref_lm = ref_lm.to(accelerator.device) if ref_lm is not None else None
 
     state = TrainState(step=0, kl_coef=cfg.kl_coef)
-    checkpoint = latest_checkpoint(out_dir) if resume else None
+    streams = Streams.seeded(cfg.seed, accelerator.process_index, accelerator.device)
     if checkpoint is not None:
-        state = load_checkpoint(accelerator, checkpoint)
-    else:
-        set_seed(cfg.seed, device_specific=True)  # each process samples differently
+        state = load_checkpoint(accelerator, checkpoint, streams)
     if accelerator.is_main_process:
         out_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, out_dir / "config.yaml")
-    sampler = Sampler(accelerator, accelerator.unwrap_model(model).lm, cfg.rollout_copy)
+    sampler = Sampler(accelerator, accelerator.unwrap_model(model).lm, cfg.rollout_copy,
+                      streams.sample)
     logger = RunLogger(out_dir, accelerator.is_main_process, start_step=state.step)
     metrics: dict[str, float] = {}
     steps = tqdm(range(state.step + 1, cfg.steps + 1), desc="ppo", unit="step",
@@ -100,7 +102,7 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
                                                          cfg.seed)]
             batch = batch[accelerator.process_index::accelerator.num_processes]  # this share
             metrics = ppo_step(accelerator, model, ref_lm, optimizer, policy, config, state,
-                               batch, judge, reward, sampler)
+                               batch, judge, reward, sampler, streams.shuffle)
             logger.log(step, metrics)
             steps.set_postfix(reward=f"{metrics['rollout/reward']:.3f}",
                               truth=f"{metrics['rollout/truthfulness']:.2f}")
@@ -108,11 +110,33 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
                 raise PPOError(f"{state.bad_steps} steps in a row with non-finite losses; "
                                f"stopping at step {step} (the last checkpoint is intact)")
             if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.steps:
-                save_checkpoint(accelerator, out_dir, state, config)
+                save_checkpoint(accelerator, out_dir, state, config, streams)
     finally:
         logger.close()
     policy_dir = save_policy(accelerator, model, policy, out_dir / "policy", cfg.lora)
     return PPOResult(state.step, policy_dir, logger.path, metrics)
+
+
+RESUMABLE_CHANGES = frozenset({"ppo.steps", "ppo.save_every", "ppo.max_bad_steps"})
+"""Config keys a resumed run may change (besides the warm-start's, which a resumed run reuses
+as it is): how long it runs, how often it saves, when it gives up. Any other difference would
+train differently from the run being continued."""
+
+
+def check_resumable(checkpoint: Path, config: Config) -> None:
+    """Refuse to resume from `checkpoint` under a config that trains differently from the one it
+    was saved with, naming every such key; warn about the differences that do not."""
+    changes = {key: f"{key}: {old!r} → {new!r}"
+               for key, (old, new) in config_differences(checkpoint, config).items()}
+    refused = [text for key, text in changes.items()
+               if key not in RESUMABLE_CHANGES and not key.startswith("warm_start.")]
+    if refused:
+        raise PPOError(f"cannot resume {checkpoint}: the config differs from the one it was "
+                       f"saved with ({checkpoint / 'config.yaml'}) in {'; '.join(refused)}. "
+                       f"Resume with those values, or start a new run without --resume")
+    if changes:
+        warnings.warn(f"resuming {checkpoint} with changed settings: "
+                      f"{'; '.join(changes.values())}", UserWarning, stacklevel=2)
 
 
 def single_update(cfg: PPOConfig) -> bool:
@@ -135,13 +159,15 @@ def make_optimizer(params: list[nn.Parameter], lr: float,
 
 def ppo_step(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None, optimizer: Any,
              policy: Policy, config: Config, state: TrainState, batch: Sequence[Record],
-             judge: Judge, reward: Reward, sampler: Sampler) -> dict[str, float]:
+             judge: Judge, reward: Reward, sampler: Sampler,
+             shuffle: torch.Generator) -> dict[str, float]:
     """One iteration: rollout → score → advantages → update; advances `state`; the metrics."""
     cfg, started = config.ppo, time.perf_counter()
     one_pass = single_update(cfg)
     rollout = collect_rollout(accelerator, model, ref_lm, policy, config, batch, judge, reward,
                               sampler, policy_pass=not one_pass)
-    update = ppo_update(accelerator, model, optimizer, rollout, state.kl_coef, config, one_pass)
+    update = ppo_update(accelerator, model, optimizer, rollout, state.kl_coef, config, shuffle,
+                        one_pass)
     sampler.refresh()
 
     state.step += 1
@@ -241,7 +267,8 @@ def compute_advantages(rollout: Rollout, kl_coef: float, cfg: PPOConfig) -> pm.A
 
 
 def ppo_update(accelerator: Any, model: nn.Module, optimizer: Any, rollout: Rollout,
-               kl_coef: float, config: Config, one_pass: bool = False) -> dict[str, float]:
+               kl_coef: float, config: Config, shuffle: torch.Generator,
+               one_pass: bool = False) -> dict[str, float]:
     """Advantages, then several epochs of shuffled minibatches; a minibatch whose loss or
     gradient is not finite is skipped, and the epochs stop early once approximate
     KL(old ‖ new) passes the limit.
@@ -264,7 +291,7 @@ def ppo_update(accelerator: Any, model: nn.Module, optimizer: Any, rollout: Roll
                                       "approx_kl", "grad_norm")}
     skipped, stopped = 0, False
     for _ in range(cfg.epochs):
-        order = torch.randperm(n)  # from the checkpointed RNG, so resume replays it
+        order = torch.randperm(n, generator=shuffle)  # checkpointed: resume replays it
         for s in range(0, n, mb):
             idx = order[s:s + mb]
             if one_pass:  # the whole batch, already through the model

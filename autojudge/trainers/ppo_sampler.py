@@ -1,6 +1,6 @@
 """Sampling PPO's answers: a lean decode loop, optionally on a bf16 copy of the policy.
 
-    sampler = Sampler(accelerator, actor.lm, copy_bf16=True)
+    sampler = Sampler(accelerator, actor.lm, copy_bf16=True, generator=streams.sample)
     sequences = sampler.sample(enc, generation_config, eos_ids, pad_id)   # (B, T + R)
     sampler.refresh()                                                      # after each update
 
@@ -49,12 +49,14 @@ def resolve_mixed_precision(setting: str, use_cuda: bool) -> str:
 
 
 class Sampler:
-    """Samples answers from `lm` (an unwrapped causal LM, possibly a peft model)."""
+    """Samples answers from `lm` (an unwrapped causal LM, possibly a peft model), drawing from
+    `generator` (on the accelerator's device; None: torch's global generator)."""
 
-    def __init__(self, accelerator: Any, lm: nn.Module, copy_bf16: bool) -> None:
+    def __init__(self, accelerator: Any, lm: nn.Module, copy_bf16: bool,
+                 generator: torch.Generator | None = None) -> None:
         from accelerate.utils import DistributedType
 
-        self.accelerator, self.lm = accelerator, lm
+        self.accelerator, self.lm, self.generator = accelerator, lm, generator
         sharded = accelerator.distributed_type in (DistributedType.DEEPSPEED,
                                                    DistributedType.FSDP)
         self.copy: nn.Module | None = None
@@ -93,7 +95,7 @@ class Sampler:
                 logits = logits[:, -1].float() / gen.temperature  # (B, V)
                 if i < gen.min_new_tokens:
                     logits[:, eos] = float("-inf")
-                nxt = sample_tokens(logits, gen.top_p)  # (B,)
+                nxt = sample_tokens(logits, gen.top_p, self.generator)  # (B,)
                 nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
                 tokens.append(nxt)
                 done |= torch.isin(nxt, eos)
@@ -105,10 +107,11 @@ class Sampler:
         return torch.cat([ids, torch.stack(tokens, dim=1)], dim=1)
 
 
-def sample_tokens(logits: torch.Tensor, top_p: float = 1.0) -> torch.Tensor:
+def sample_tokens(logits: torch.Tensor, top_p: float = 1.0,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
     """One token per row from softmax(logits), restricted to the smallest set of tokens whose
-    probability reaches `top_p` when top_p < 1: inverse-CDF sampling, one uniform draw per row.
-    (B, V) → (B,)"""
+    probability reaches `top_p` when top_p < 1: inverse-CDF sampling, one uniform draw per row
+    from `generator` (None: torch's global one). (B, V) → (B,)"""
     probs = torch.softmax(logits, dim=-1)  # (B, V)
     order = None
     if top_p < 1.0:
@@ -116,7 +119,8 @@ def sample_tokens(logits: torch.Tensor, top_p: float = 1.0) -> torch.Tensor:
         before = probs.cumsum(-1) - probs  # mass of the more likely tokens
         probs = probs.masked_fill(before >= top_p, 0.0)  # the top token always stays
     cdf = probs.cumsum(-1)  # (B, V)
-    u = torch.rand(probs.shape[0], 1, device=probs.device, dtype=cdf.dtype) * cdf[:, -1:]
+    u = torch.rand(probs.shape[0], 1, device=probs.device, dtype=cdf.dtype,
+                   generator=generator) * cdf[:, -1:]
     idx = torch.searchsorted(cdf, u, right=True).clamp(max=probs.shape[-1] - 1)  # (B, 1)
     if order is not None:
         idx = order.gather(-1, idx)

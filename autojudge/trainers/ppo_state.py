@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from autojudge.config import Config, save_config
+import torch
+
+from autojudge.config import Config, save_config, to_dict
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "trainer_state.json"
@@ -28,6 +32,35 @@ class TrainState:
     """Steps in a row whose losses were all non-finite."""
 
 
+@dataclass
+class Streams:
+    """PPO's own random streams, one set per process, checkpointed with the run. They are not
+    torch's global generator because other code in the process draws from that one whenever it
+    likes: the default judge builds a probe layer on its first call, which in a resumed run falls
+    after the restore and shifted every later draw (issue 17)."""
+
+    sample: torch.Generator
+    """Token draws of the rollouts, on the accelerator's device."""
+    shuffle: torch.Generator
+    """Minibatch order of the update epochs (CPU)."""
+
+    @classmethod
+    def seeded(cls, seed: int, process_index: int, device: torch.device | str) -> Streams:
+        """Independent streams for (seed, process, purpose): each process samples differently."""
+        def make(purpose: str, where: torch.device | str) -> torch.Generator:
+            stream_seed = random.Random(f"{seed}/{process_index}/{purpose}").getrandbits(63)
+            return torch.Generator(device=where).manual_seed(stream_seed)
+
+        return cls(make("sample", device), make("shuffle", "cpu"))
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"sample": self.sample.get_state(), "shuffle": self.shuffle.get_state()}
+
+    def load_state_dict(self, states: dict[str, torch.Tensor]) -> None:
+        self.sample.set_state(states["sample"])
+        self.shuffle.set_state(states["shuffle"])
+
+
 def checkpoint_dir(out_dir: Path, step: int) -> Path:
     return Path(out_dir) / CHECKPOINTS / f"step-{step:06d}"
 
@@ -39,10 +72,13 @@ def latest_checkpoint(out_dir: str | Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.removeprefix("step-")), default=None)
 
 
-def save_checkpoint(accelerator: Any, out_dir: Path, state: TrainState, config: Config) -> Path:
+def save_checkpoint(accelerator: Any, out_dir: Path, state: TrainState, config: Config,
+                    streams: Streams) -> Path:
     """Every process writes its part (accelerate: model as safetensors, optimizer and per-process
-    RNG states with torch.save) into a temp folder that the main process then renames into place,
-    so a kill at any moment leaves the previous checkpoint intact. Older checkpoints are removed."""
+    global RNG states with torch.save; ours: this process's `Streams`) into a temp folder that the
+    main process then renames into place, so a kill at any moment leaves the previous checkpoint
+    intact (the files are synced to disk before the rename: a machine crash does too). Older
+    checkpoints are removed."""
     final = checkpoint_dir(out_dir, state.step)
     tmp = final.with_name(f".{final.name}.tmp")
     if accelerator.is_main_process:
@@ -50,14 +86,17 @@ def save_checkpoint(accelerator: Any, out_dir: Path, state: TrainState, config: 
         tmp.mkdir(parents=True)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp))
+    torch.save(streams.state_dict(), tmp / streams_file(accelerator.process_index))
     if accelerator.is_main_process:
         save_config(config, tmp / "config.yaml")
         (tmp / STATE_FILE).write_text(json.dumps(asdict(state)), encoding="utf-8")  # written last
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        if final.exists():
+        _sync(tmp)
+        if final.exists():  # only when a fresh run reuses a folder
             shutil.rmtree(final)
         os.replace(tmp, final)
+        _sync(final.parent)
         for old in final.parent.glob("step-*"):
             if old != final:
                 shutil.rmtree(old, ignore_errors=True)
@@ -65,14 +104,56 @@ def save_checkpoint(accelerator: Any, out_dir: Path, state: TrainState, config: 
     return final
 
 
-def load_checkpoint(accelerator: Any, path: Path) -> TrainState:
-    """Restore weights, optimizer and this process's RNG state (weights_only loads); the step."""
-    rng = Path(path) / f"random_states_{accelerator.process_index}.pkl"
-    if not rng.is_file():
-        raise FileNotFoundError(f"{path} has no RNG state for process {accelerator.process_index}"
-                                f" (was it written with a different number of processes?)")
+def _sync(folder: Path) -> None:
+    """fsync every file in `folder` (recursively) and the folder itself."""
+    for path in [*sorted(p for p in folder.rglob("*") if p.is_file()), folder]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def streams_file(process_index: int) -> str:
+    return f"ppo_streams_{process_index}.pt"
+
+
+def load_checkpoint(accelerator: Any, path: Path, streams: Streams) -> TrainState:
+    """Restore weights, optimizer, this process's RNG states and `streams` (weights_only
+    loads); the step."""
+    index = accelerator.process_index
+    for name in (f"random_states_{index}.pkl", streams_file(index)):
+        if not (Path(path) / name).is_file():
+            raise FileNotFoundError(f"{path} has no {name} for process {index} (was it written "
+                                    f"with a different number of processes?)")
     accelerator.load_state(str(path))
+    streams.load_state_dict(torch.load(Path(path) / streams_file(index), weights_only=True))
     return TrainState(**json.loads((Path(path) / STATE_FILE).read_text(encoding="utf-8")))
+
+
+def config_differences(checkpoint: Path, config: Config) -> dict[str, tuple[Any, Any]]:
+    """Dotted key → (the checkpoint's value, `config`'s) wherever the config saved with
+    `checkpoint` differs from `config`; a key one side lacks reads ABSENT there."""
+    import yaml
+
+    saved = _flatten(yaml.safe_load((Path(checkpoint) / "config.yaml").read_text("utf-8")) or {})
+    new = _flatten(yaml.safe_load(yaml.safe_dump(to_dict(config))))  # the saved types
+    pairs = {key: (saved.get(key, ABSENT), new.get(key, ABSENT))
+             for key in sorted(saved.keys() | new.keys())}
+    return {key: (old, now) for key, (old, now) in pairs.items() if old != now}
+
+
+ABSENT = "<absent>"
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 class RunLogger:
@@ -89,9 +170,10 @@ class RunLogger:
         from torch.utils.tensorboard import SummaryWriter
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        rows = self.path.read_text(encoding="utf-8").splitlines() if self.path.is_file() else []
-        kept = [r for r in rows if r.strip() and json.loads(r)["step"] <= start_step]
-        self.path.write_text("".join(r + "\n" for r in kept), encoding="utf-8")
+        kept = _rows_up_to(self.path, start_step) if start_step else []
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        os.replace(tmp, self.path)  # a kill now leaves the old log or the new one
         self.writer = SummaryWriter(str(Path(out_dir) / "tensorboard"),
                                     purge_step=start_step + 1 if start_step else None)
 
@@ -107,3 +189,23 @@ class RunLogger:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def _rows_up_to(path: Path, step: int) -> list[str]:
+    """The log's lines of steps up to `step`. A last line that is not JSON was cut short by a
+    kill mid-write and is dropped; a bad line before it is an error."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    kept = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):
+                warnings.warn(f"{path}: dropped a half-written last line", RuntimeWarning)
+                break
+            raise ValueError(f"{path}:{number} is not a JSON row; fix or remove the line") from None
+        if row["step"] <= step:
+            kept.append(line)
+    return kept
