@@ -129,13 +129,24 @@ def _demo(args: argparse.Namespace) -> int:
 # --- judges ------------------------------------------------------------------------------------
 
 def add_score(sub: argparse._SubParsersAction) -> None:
+    def at_least_one(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+        return int(text)
+
     score = sub.add_parser(
         "score", help="Judge a file of (question, reference, answer) records.",
         description="Judge every row of a JSONL / CSV / Parquet file or saved dataset. Writes one "
-                    "JSON line per input row, in order, with the input's fields plus verdict, "
-                    "p_correct, p_incorrect, p_abstain, facts and error.")
+                    "strict JSON line per input line (a blank or unreadable one gets its error), "
+                    "in order, with the input's fields plus verdict, p_correct, p_incorrect, "
+                    "p_abstain, facts, judge and error; an input field with one of those names "
+                    "is kept as input_<name>. Values JSON cannot hold are written as: NaN and "
+                    "infinity null, bytes base64 text, dates and times ISO 8601 text, durations "
+                    "seconds, decimals text. OUTPUT.meta.json records the judge, chunk size and "
+                    "input, which --resume must match. Exits 1 when no row was judged.")
     score.add_argument("--input", required=True, type=Path, help="records to judge")
-    score.add_argument("--output", required=True, type=Path, help="JSONL to write")
+    score.add_argument("--output", required=True, type=Path,
+                       help="JSONL to write (never the input)")
     score.add_argument("--judge", default="default",
                        help="default (trained on first use), a saved judge folder, abstention, "
                             "or llm:MODEL")
@@ -144,26 +155,30 @@ def add_score(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                        help="read a field from a differently named column, e.g. answer=completion")
     score.add_argument("--split", help="split of a saved DatasetDict")
-    score.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    score.add_argument("--chunk-size", type=int, default=256, help="rows judged per batch")
+    score.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run (same input, judge and options)")
+    score.add_argument("--chunk-size", type=at_least_one, default=256,
+                       help="rows judged per batch (at least 1)")
     score.set_defaults(run=_score)
 
 
 def _score(args: argparse.Namespace) -> int:
-    from autojudge.io import InputError, parse_mapping
+    import sys
+
+    from autojudge.io import parse_mapping
     from autojudge.judges.base import load_judge
-    from autojudge.scoring import score_file
+    from autojudge.scoring import check_paths, score_file
 
     mapping = parse_mapping(args.map)
-    if not args.input.exists():  # before loading the judge, which may mean training it
-        raise InputError(f"{args.input}: no such file or folder")
+    check_paths(args.input, args.output, args.resume)  # before loading the judge (it may be slow)
     judge = load_judge(args.judge, base_url=args.base_url)
-    summary = score_file(args.input, args.output, judge, mapping=mapping, split=args.split,
-                         resume=args.resume, chunk_size=args.chunk_size)
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items())) or "none"
-    resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""
-    print(f"{summary.rows} rows{resumed}: {summary.judged} judged ({counts}), "
-          f"{summary.errors} with errors → {args.output}")
+    summary = score_file(args.input, args.output, judge, judge_source=args.judge,
+                         mapping=mapping, split=args.split, resume=args.resume,
+                         chunk_size=args.chunk_size)
+    print(summary.describe(args.output))
+    if summary.failure:
+        print(f"autojudge: error: {summary.failure}", file=sys.stderr)
+        return 1
     return 0
 
 

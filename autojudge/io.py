@@ -1,18 +1,24 @@
 """Read (question, reference, answer) records from JSONL, CSV, Parquet or a saved HF dataset.
 
 A bad row never stops the read: it comes back as a `Row` whose `error` names file, line and field,
-and the rows around it are read as usual. Only whole-file problems (missing, empty, unknown format)
-raise `InputError`.
+and the rows around it are read as usual; a blank line is such a row too, so every line of the
+input has its row. Only whole-file problems (missing, empty, unknown format) raise `InputError`.
+Every value read is made plain JSON by `json_safe`, whatever the column type.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime as dt
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +27,8 @@ from autojudge.types import Record
 FIELDS = ("question", "reference", "answer", "id")
 MAX_FIELD_CHARS = 100_000
 """Longest question / reference / answer accepted; past it a row is reported, not judged."""
+BLANK = "blank line"
+"""The error of a blank input line (it keeps its place in the output)."""
 
 
 class InputError(ValueError):
@@ -77,16 +85,23 @@ def read_rows(
             raise InputError(f"{path}: unknown format {suffix!r}; use .jsonl, .csv, .parquet "
                              "or a folder saved with datasets' save_to_disk")
         raw = readers[suffix](path)
-    count = 0
+    held: list[Row] = []  # blank lines, held until a record shows the file is not all blank
+    seen = False
     for location, fields, error in raw:
-        count += 1
+        if error == f"{location}: {BLANK}":
+            held.append(Row(location, {}, None, error))
+            continue
+        seen = True
+        yield from held
+        held.clear()
         if error is not None:
             yield Row(location, {}, None, error)
-            continue
-        yield row_from_fields(location, fields, require=require, mapping=mapping,
-                              max_chars=max_chars)
-    if count == 0:
+        else:
+            yield row_from_fields(location, fields, require=require, mapping=mapping,
+                                  max_chars=max_chars)
+    if not seen:
         raise InputError(f"{path}: no records found; expected fields {', '.join(require)}")
+    yield from held
 
 
 def read_records(path: str | Path, **kwargs: Any) -> tuple[list[Record], list[str]]:
@@ -111,7 +126,8 @@ def row_from_fields(
     """One row from fields already parsed (a file's line, an HTTP request's item), checked the
     same way; the error names `location` and the field."""
     record, problem = _to_record(fields, mapping or {}, require, max_chars)
-    return Row(location, fields, record, f"{location}: {problem}" if problem else None)
+    return Row(location, json_safe(fields), record,
+               f"{location}: {problem}" if problem else None)
 
 
 def _to_record(
@@ -145,9 +161,34 @@ def _to_record(
                 return None, f"{label} is not valid UTF-8"
         values[name] = value
     used = {mapping.get(n, n) for n in FIELDS}
-    extra = {k: v for k, v in fields.items() if k not in used}
+    extra = {k: json_safe(v) for k, v in fields.items() if k not in used}
     return Record(values["question"], values.get("reference", ()), values.get("answer"),
                   values.get("id"), extra), None
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as plain JSON, whatever a Parquet or `datasets` column held: NaN and ±infinity →
+    null, bytes → base64 text, dates and times → ISO 8601 text, durations → seconds, decimals →
+    their exact text, tuples → lists, numpy values → Python ones, anything else → `str()`."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return json_safe(value.tolist())
+    return str(value)
 
 
 def _kind(value: Any) -> str:
@@ -180,6 +221,7 @@ def _jsonl_rows(path: Path) -> RawRows:
                                  f"column {err.start + 1})"
                 continue
             if not text.strip():
+                yield where, {}, f"{where}: {BLANK}"
                 continue
             try:
                 fields = json.loads(text)
@@ -195,12 +237,19 @@ def _jsonl_rows(path: Path) -> RawRows:
 def _csv_rows(path: Path) -> RawRows:
     # surrogateescape keeps undecodable bytes as markers, so one bad row is reported, not fatal.
     with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
-        reader = csv.DictReader(fh)
-        for fields in reader:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        for values in reader:
             where = f"{path}:{reader.line_num}"
-            if None in fields:
+            if not values:  # csv.DictReader would skip it; the output keeps its place
+                yield where, {}, f"{where}: {BLANK}"
+                continue
+            if len(values) > len(header):
                 yield where, {}, f"{where}: more values than header columns"
                 continue
+            fields = dict(zip(header, values + [""] * (len(header) - len(values))))
             ref = fields.get("reference")
             if isinstance(ref, str) and ref.lstrip().startswith("["):
                 try:
@@ -214,11 +263,14 @@ def _parquet_rows(path: Path) -> RawRows:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        batches = pq.ParquetFile(path).iter_batches(batch_size=1024)
+        number = 0
+        for batch in batches:
+            for fields in batch.to_pylist():
+                number += 1
+                yield f"{path}:row {number}", fields, None
     except Exception as err:  # pyarrow raises several types for a damaged file
         raise InputError(f"{path}: cannot read as Parquet: {err}") from None
-    for number, fields in enumerate(table.to_pylist(), start=1):
-        yield f"{path}:row {number}", fields, None
 
 
 def _dataset_rows(path: Path, split: str | None) -> RawRows:
@@ -235,26 +287,46 @@ def _dataset_rows(path: Path, split: str | None) -> RawRows:
             raise InputError(f"{path}: choose a split with --split ({', '.join(loaded)})")
         loaded = loaded[split]
     assert isinstance(loaded, Dataset)
-    for number, fields in enumerate(loaded, start=1):
-        yield f"{path}:row {number}", dict(fields), None
+    # Arrow batches give each column's stored values (an Image column's bytes, not a decoded
+    # picture), which json_safe can always write.
+    number = 0
+    for batch in loaded.with_format("arrow").iter(batch_size=1024):
+        for fields in batch.to_pylist():
+            number += 1
+            yield f"{path}:row {number}", fields, None
 
 
 # --- writing -----------------------------------------------------------------------------------
 
 def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
     """Write rows atomically (temp file, then rename); returns how many were written."""
+    count = 0
+    with atomic_open(path) as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def json_line(row: Mapping[str, Any]) -> bytes:
+    """One strict-JSON line (no NaN or infinity: pass values through `json_safe` first), UTF-8;
+    a lone surrogate (undecodable input kept by the CSV reader) is written as a \\u escape."""
+    text = json.dumps(row, ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8", "backslashreplace") + b"\n"
+
+
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[Any]:
+    """A text file that replaces `path` only once it is completely written; on failure the old
+    file is intact and no temp file is left."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
+            yield fh
         os.chmod(tmp, 0o644)  # mkstemp makes it private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return count

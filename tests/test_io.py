@@ -158,3 +158,36 @@ def test_bundled_samples_read_cleanly():
     pairs, errors = read_records(samples / "judge_pairs.jsonl")
     assert len(pairs) == 60 and not errors
     assert {p.extra["label"] for p in pairs} == {"correct", "incorrect", "abstain"}
+
+
+def test_blank_lines_are_rows_with_an_error(tmp_path):
+    rows = list(read_rows(lines(tmp_path, b"", good(1), b"  ", good(2))))
+    assert [r.error for r in rows] == [f"{tmp_path}/in.jsonl:1: blank line", None,
+                                       f"{tmp_path}/in.jsonl:3: blank line", None]
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"question,reference,answer\nq1,r,a\n\nq2,r,b\n")
+    assert [r.error or r.record.question for r in read_rows(path)] == [
+        "q1", f"{path}:3: blank line", "q2"]
+
+
+def test_json_safe_makes_any_column_value_plain_json():
+    import datetime as dt
+    from decimal import Decimal
+
+    import numpy as np
+
+    from autojudge.io import json_safe
+
+    value = {"nan": float("nan"), "inf": [float("inf"), -float("inf"), 2.5],
+             "bytes": b"\x00\xffA", "when": dt.datetime(2024, 1, 2, 3, 4, 5, 600000),
+             "utc": dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc), "day": dt.date(2024, 1, 2),
+             "clock": dt.time(3, 4), "took": dt.timedelta(minutes=1, milliseconds=500),
+             "money": Decimal("1.10"), "pair": (1, np.int64(2)), "np": np.float32(0.5),
+             "array": np.array([1.0, np.nan]), 7: None, "other": object}
+    assert json_safe(value) == {
+        "nan": None, "inf": [None, None, 2.5],
+        "bytes": "AP9B",  # base64 of 00 ff 41
+        "when": "2024-01-02T03:04:05.600000", "utc": "2024-01-02T00:00:00+00:00",
+        "day": "2024-01-02", "clock": "03:04:00", "took": 60.5, "money": "1.10",
+        "pair": [1, 2], "np": 0.5, "array": [1.0, None], "7": None,
+        "other": "<class 'object'>"}
