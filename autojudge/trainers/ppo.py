@@ -6,8 +6,9 @@ Public API:
 
 trains `policy.model` in place for `config.ppo.steps` steps and writes into `out_dir`:
 `log.jsonl` (one row of metrics per step), `tensorboard/`, `checkpoints/step-NNNNNN/` (the latest,
-written atomically; `resume=True` continues exactly from it) and `policy/` (the final policy,
-LoRA merged, loadable with `autojudge.policy.load_policy`). The same code runs on one CPU, one GPU,
+written atomically; `resume=True` continues bit-exactly from it, and refuses a config that would
+train differently) and `policy/` (the final policy, LoRA merged, loadable with
+`autojudge.policy.load_policy`). The same code runs on one CPU, one GPU,
 or many processes under `accelerate launch` (each process samples its share of every batch).
 The loop is rollout → score → advantages → update; the math lives in `ppo_math`, rollouts and
 the actor-critic in `ppo_rollout`, the decode loop (and its bf16 copy of the policy under
@@ -21,14 +22,13 @@ set up. `ppo.batch_size` and `ppo.minibatch_size` count sequences over all proce
 
 from __future__ import annotations
 
-import copy
 import random
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -39,8 +39,8 @@ from autojudge.judges.base import Judge
 from autojudge.policy import Policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
-from autojudge.trainers.ppo_rollout import (ActorCritic, Rollout, collect_rollout, fill_policy_pass,
-                                            rollout_metrics)
+from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, collect_rollout,
+                                            first_policy_pass, rollout_metrics, score_answers)
 from autojudge.trainers.ppo_sampler import Sampler, resolve_mixed_precision
 from autojudge.trainers.ppo_state import (RunLogger, Streams, TrainState, config_differences,
                                           latest_checkpoint, load_checkpoint, save_checkpoint)
@@ -49,6 +49,22 @@ from autojudge.types import Record
 
 class PPOError(RuntimeError):
     """Training cannot go on: bad settings, or too many non-finite losses in a row."""
+
+
+@dataclass
+class Run:
+    """What a run trains with, built (and restored on resume) once by `start_run`."""
+
+    accelerator: Any
+    policy: Policy
+    """The tokenizer, and the LM being trained (`model`'s, unwrapped)."""
+    model: nn.Module
+    """The prepared ActorCritic."""
+    ref_lm: nn.Module | None
+    """The frozen reference LM (None with LoRA: the adapter turned off)."""
+    optimizer: Any
+    sampler: Sampler
+    streams: Streams
 
 
 @dataclass(frozen=True)
@@ -67,54 +83,232 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
               questions: Sequence[Record], out_dir: str | Path, *,
               resume: bool = False) -> PPOResult:
     """Train `policy` against `judge` + `reward` on `questions` (each with references)."""
-    from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
-
     cfg, out_dir = config.ppo, Path(out_dir)
     accelerator = make_accelerator(cfg.mixed_precision)
     _check(config, accelerator.num_processes, questions)
     checkpoint = latest_checkpoint(out_dir) if resume else None
     if checkpoint is not None:
         check_resumable(checkpoint, config)
+    run, state = start_run(accelerator, policy, cfg, checkpoint)
+    if accelerator.is_main_process:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, out_dir / "config.yaml")
+    logger = RunLogger(out_dir, accelerator.is_main_process, start_step=state.step)
+    try:
+        metrics = train_loop(run, state, config, questions, judge, reward, logger, out_dir)
+    finally:
+        logger.close()
+    policy_dir = save_policy(accelerator, run.model, policy, out_dir / "policy", cfg.lora)
+    return PPOResult(state.step, policy_dir, logger.path, metrics)
+
+
+def start_run(accelerator: Any, policy: Policy, cfg: PPOConfig,
+              checkpoint: Path | None) -> tuple[Run, TrainState]:
+    """The models, optimizer, sampler and random streams of a run, and its state: fresh, or
+    restored from `checkpoint`."""
+    from accelerate.utils import set_seed
+
     set_seed(cfg.seed)  # identical initialisation everywhere
     model, ref_lm = build_models(policy, cfg)
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.lr,
                                accelerator)
     model, optimizer = accelerator.prepare(model, optimizer)
     ref_lm = ref_lm.to(accelerator.device) if ref_lm is not None else None
-
     state = TrainState(step=0, kl_coef=cfg.kl_coef)
     streams = Streams.seeded(cfg.seed, accelerator.process_index, accelerator.device)
     if checkpoint is not None:
         state = load_checkpoint(accelerator, checkpoint, streams)
-    if accelerator.is_main_process:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        save_config(config, out_dir / "config.yaml")
+    # after the restore: a bf16 copy is made of the restored weights
     sampler = Sampler(accelerator, accelerator.unwrap_model(model).lm, cfg.rollout_copy,
                       streams.sample)
-    logger = RunLogger(out_dir, accelerator.is_main_process, start_step=state.step)
+    return Run(accelerator, policy, model, ref_lm, optimizer, sampler, streams), state
+
+
+def train_loop(run: Run, state: TrainState, config: Config, questions: Sequence[Record],
+               judge: Judge, reward: Reward, logger: RunLogger, out_dir: Path) -> dict[str, float]:
+    """Steps from `state.step` + 1 to `ppo.steps`, logged and checkpointed; the last metrics."""
+    from tqdm.auto import tqdm
+
+    cfg, accelerator = config.ppo, run.accelerator
     metrics: dict[str, float] = {}
     steps = tqdm(range(state.step + 1, cfg.steps + 1), desc="ppo", unit="step",
                  initial=state.step, total=cfg.steps, disable=not accelerator.is_local_main_process)
-    try:
-        for step in steps:
-            batch = [questions[i] for i in batch_indices(len(questions), step, cfg.batch_size,
-                                                         cfg.seed)]
-            batch = batch[accelerator.process_index::accelerator.num_processes]  # this share
-            metrics = ppo_step(accelerator, model, ref_lm, optimizer, policy, config, state,
-                               batch, judge, reward, sampler, streams.shuffle)
-            logger.log(step, metrics)
-            steps.set_postfix(reward=f"{metrics['rollout/reward']:.3f}",
-                              truth=f"{metrics['rollout/truthfulness']:.2f}")
-            if state.bad_steps >= cfg.max_bad_steps:
-                raise PPOError(f"{state.bad_steps} steps in a row with non-finite losses; "
-                               f"stopping at step {step} (the last checkpoint is intact)")
-            if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.steps:
-                save_checkpoint(accelerator, out_dir, state, config, streams)
-    finally:
-        logger.close()
-    policy_dir = save_policy(accelerator, model, policy, out_dir / "policy", cfg.lora)
-    return PPOResult(state.step, policy_dir, logger.path, metrics)
+    for step in steps:
+        batch = [questions[i] for i in batch_indices(len(questions), step, cfg.batch_size,
+                                                     cfg.seed)]
+        batch = batch[accelerator.process_index::accelerator.num_processes]  # this share
+        metrics = ppo_step(run, config, state, batch, judge, reward)
+        logger.log(step, metrics)
+        steps.set_postfix(reward=f"{metrics['rollout/reward']:.3f}",
+                          truth=f"{metrics['rollout/truthfulness']:.2f}")
+        if state.bad_steps >= cfg.max_bad_steps:
+            raise PPOError(f"{state.bad_steps} steps in a row with non-finite losses; "
+                           f"stopping at step {step} (the last checkpoint is intact)")
+        if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.steps:
+            save_checkpoint(accelerator, out_dir, state, config, run.streams)
+    return metrics
+
+
+def ppo_step(run: Run, config: Config, state: TrainState, batch: Sequence[Record],
+             judge: Judge, reward: Reward) -> dict[str, float]:
+    """One iteration: rollout → score → advantages → update; advances `state`; the metrics."""
+    cfg, temperature, started = config.ppo, config.generation.temperature, time.perf_counter()
+    one_pass = single_update(cfg)
+    rollout = collect_rollout(run.accelerator, run.model, run.ref_lm, run.policy, config, batch,
+                              run.sampler, policy_pass=not one_pass)
+    scores = score_answers(judge, reward, batch, rollout.answers, run.accelerator.device)
+    first = first_policy_pass(run.model, rollout, temperature) if one_pass else None
+    adv = compute_advantages(rollout, scores.rewards, state.kl_coef, cfg)
+    update = ppo_update(run.accelerator, run.model, run.optimizer, rollout, adv, cfg,
+                        temperature, run.streams.shuffle, first)
+    run.sampler.refresh()
+
+    metrics = {**rollout_metrics(run.accelerator, rollout, scores, cfg), **update,
+               "policy/kl_coef": state.kl_coef}
+    advance(state, metrics, cfg)
+    tokens = run.accelerator.reduce(rollout.mask.sum().reshape(1), "sum").item()
+    return metrics | {"time/step_s": time.perf_counter() - started,
+                      "time/generate_s": rollout.generate_s,
+                      "time/generated_tokens_per_s": tokens / rollout.generate_s}
+
+
+def advance(state: TrainState, metrics: dict[str, float], cfg: PPOConfig) -> None:
+    """One more step done: count it, count it as bad if no minibatch could be applied, and
+    move the KL coefficient (with ppo.adaptive_kl) after this step's KL."""
+    state.step += 1
+    all_bad = metrics["update/applied"] == 0 and metrics["update/skipped"] > 0
+    state.bad_steps = state.bad_steps + 1 if all_bad else 0
+    if cfg.adaptive_kl:
+        state.kl_coef = pm.adaptive_kl_coef(state.kl_coef, metrics["policy/kl"], cfg.kl_target,
+                                            cfg.kl_horizon, cfg.batch_size)
+
+
+def compute_advantages(rollout: Rollout, scores: torch.Tensor, kl_coef: float,
+                       cfg: PPOConfig) -> pm.Advantages:
+    """GAE advantages and returns of the per-token rewards: −kl_coef · KL(policy ‖ reference)
+    on every token, plus each answer's score (B,) on its last token. (B, R) each"""
+    kl = pm.kl_penalty(rollout.logprobs, rollout.ref_logprobs, cfg.kl_estimator)  # (B, R)
+    rewards = pm.token_rewards(scores, kl, rollout.mask, kl_coef)  # (B, R)
+    adv = pm.gae(rewards, rollout.values, rollout.mask, cfg.gamma, cfg.lam)
+    if cfg.whiten_advantages:
+        adv = adv._replace(advantages=pm.masked_whiten(adv.advantages, rollout.mask))
+    return adv
+
+
+def ppo_update(accelerator: Any, model: nn.Module, optimizer: Any, rollout: Rollout,
+               adv: pm.Advantages, cfg: PPOConfig, temperature: float,
+               shuffle: torch.Generator, first: PolicyPass | None = None) -> dict[str, float]:
+    """Several epochs of shuffled minibatches; a minibatch whose loss or gradient is not finite
+    is skipped, and the epochs stop early once approximate KL(old ‖ new) passes the limit.
+
+    `first`: the update is one minibatch of one epoch, so the policy has not moved since
+    sampling and the forward pass that computes the loss also supplied the rollout's log-probs
+    and values (`first_policy_pass`) — one forward pass fewer per step, as TRL's GRPO does with
+    one iteration."""
+    mb, n = cfg.minibatch_size // accelerator.num_processes, rollout.mask.shape[0]
+    stats = UpdateStats()
+    for _ in range(cfg.epochs):
+        order = torch.randperm(n, generator=shuffle)  # checkpointed: resume replays it
+        for s in range(0, n, mb):
+            idx = torch.arange(n) if first is not None else order[s:s + mb]
+            losses = minibatch_losses(model, rollout, adv, idx, cfg, temperature, first)
+            approx_kl, bad = agreed(accelerator, losses)
+            if cfg.early_stop_kl and approx_kl > cfg.early_stop_kl:
+                stats.early_stopped = True
+                break
+            if bad:
+                stats.skip("non-finite PPO loss: minibatch skipped")
+                continue
+            grad_norm = gradient_step(accelerator, model, optimizer, losses.total,
+                                      cfg.max_grad_norm)
+            if grad_norm is None:
+                stats.skip("non-finite PPO gradient: minibatch skipped")
+                continue
+            stats.record(losses, approx_kl, grad_norm)
+        if stats.early_stopped:
+            break
+    return stats.metrics(accelerator, rollout.mask.device)
+
+
+class Losses(NamedTuple):
+    """A minibatch's losses, with their graph."""
+
+    policy: pm.PolicyLoss
+    value: pm.ValueLoss
+    total: torch.Tensor
+    """() policy loss + ppo.vf_coef · value loss."""
+
+
+def minibatch_losses(model: nn.Module, rollout: Rollout, adv: pm.Advantages, idx: torch.Tensor,
+                     cfg: PPOConfig, temperature: float, first: PolicyPass | None) -> Losses:
+    """The clipped policy and value losses of the rollout's rows `idx` (b,), from a fresh
+    forward pass (or from `first`, which covers the whole rollout)."""
+    if first is not None:
+        logp, values = first
+    else:
+        logits, values = model(rollout.input_ids[idx], rollout.attention_mask[idx],
+                               rollout.mask.shape[1])  # (b, R, V), (b, R)
+        logp = pm.logprobs_from_logits(logits / temperature, rollout.response_ids[idx])  # (b, R)
+    mask = rollout.mask[idx]  # (b, R)
+    pl = pm.policy_loss(logp, rollout.logprobs[idx], adv.advantages[idx], mask, cfg.clip_range)
+    vl = pm.value_loss(values.float(), rollout.values[idx], adv.returns[idx], mask,
+                       cfg.value_clip)
+    return Losses(pl, vl, pl.loss + cfg.vf_coef * vl.loss)
+
+
+def agreed(accelerator: Any, losses: Losses) -> tuple[float, float]:
+    """Approximate KL(old ‖ new) averaged over the processes, and whether any process's loss
+    is not finite: every process must take the same branch, or the collectives would hang."""
+    check = torch.stack([losses.policy.approx_kl, (~torch.isfinite(losses.total)).float()])
+    approx_kl, bad = (accelerator.reduce(check, "sum") / torch.tensor(
+        [accelerator.num_processes, 1.0], device=check.device)).tolist()
+    return approx_kl, bad
+
+
+def gradient_step(accelerator: Any, model: nn.Module, optimizer: Any, loss: torch.Tensor,
+                  max_grad_norm: float) -> float | None:
+    """Backward, clip and step; the gradient norm before clipping, or None (and no step) when
+    it is not finite."""
+    accelerator.backward(loss)
+    grad_norm = accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
+    if not torch.isfinite(grad_norm):
+        optimizer.zero_grad()
+        return None
+    optimizer.step()
+    optimizer.zero_grad()
+    return grad_norm.item()
+
+
+@dataclass
+class UpdateStats:
+    """What one update did: per applied minibatch, its losses and diagnostics."""
+
+    values: dict[str, list[float]] = field(default_factory=lambda: {
+        k: [] for k in ("policy", "value", "clip_frac", "value_clip_frac", "approx_kl",
+                        "grad_norm")})
+    skipped: int = 0
+    early_stopped: bool = False
+
+    def record(self, losses: Losses, approx_kl: float, grad_norm: float) -> None:
+        for key, value in (("policy", losses.policy.loss.item()),
+                           ("value", losses.value.loss.item()),
+                           ("clip_frac", losses.policy.clip_frac.item()),
+                           ("value_clip_frac", losses.value.clip_frac.item()),
+                           ("approx_kl", approx_kl), ("grad_norm", grad_norm)):
+            self.values[key].append(value)
+
+    def skip(self, why: str) -> None:
+        self.skipped += 1
+        warnings.warn(why, RuntimeWarning, stacklevel=3)
+
+    def metrics(self, accelerator: Any, device: torch.device) -> dict[str, float]:
+        """Means over the applied minibatches, averaged over the processes (NaN if none)."""
+        means = torch.tensor([sum(v) / len(v) if v else float("nan")
+                              for v in self.values.values()], device=device)
+        means = accelerator.reduce(means, "mean").tolist()
+        return {**{f"loss/{k}": v for k, v in zip(self.values, means)},
+                "update/applied": len(self.values["policy"]), "update/skipped": self.skipped,
+                "update/early_stopped": float(self.early_stopped)}
 
 
 RESUMABLE_CHANGES = frozenset({"ppo.steps", "ppo.save_every", "ppo.max_bad_steps"})
@@ -155,33 +349,6 @@ def make_optimizer(params: list[nn.Parameter], lr: float,
                                              DistributedType.MULTI_GPU)
     fused = plain and accelerator.device.type in ("cpu", "cuda")
     return torch.optim.AdamW(params, lr=lr, fused=True if fused else None)
-
-
-def ppo_step(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None, optimizer: Any,
-             policy: Policy, config: Config, state: TrainState, batch: Sequence[Record],
-             judge: Judge, reward: Reward, sampler: Sampler,
-             shuffle: torch.Generator) -> dict[str, float]:
-    """One iteration: rollout → score → advantages → update; advances `state`; the metrics."""
-    cfg, started = config.ppo, time.perf_counter()
-    one_pass = single_update(cfg)
-    rollout = collect_rollout(accelerator, model, ref_lm, policy, config, batch, judge, reward,
-                              sampler, policy_pass=not one_pass)
-    update = ppo_update(accelerator, model, optimizer, rollout, state.kl_coef, config, shuffle,
-                        one_pass)
-    sampler.refresh()
-
-    state.step += 1
-    all_bad = update["update/applied"] == 0 and update["update/skipped"] > 0
-    state.bad_steps = state.bad_steps + 1 if all_bad else 0
-    metrics = {**rollout_metrics(accelerator, rollout, cfg), **update,
-               "policy/kl_coef": state.kl_coef}
-    if cfg.adaptive_kl:
-        state.kl_coef = pm.adaptive_kl_coef(state.kl_coef, metrics["policy/kl"], cfg.kl_target,
-                                            cfg.kl_horizon, cfg.batch_size)
-    tokens = accelerator.reduce(rollout.mask.sum().reshape(1), "sum").item()
-    return metrics | {"time/step_s": time.perf_counter() - started,
-                      "time/generate_s": rollout.generate_s,
-                      "time/generated_tokens_per_s": tokens / rollout.generate_s}
 
 
 def save_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
@@ -226,24 +393,6 @@ def _check(config: Config, n_processes: int, questions: Sequence[Record]) -> Non
         raise PPOError("PPO needs questions, each with at least one reference answer")
 
 
-def build_models(policy: Policy, cfg: PPOConfig) -> tuple[ActorCritic, nn.Module | None]:
-    """The trainable actor-critic, and the frozen reference LM (None with LoRA: the reference is
-    then the same model with its adapter disabled)."""
-    lm = policy.model
-    lm.eval()  # no dropout: rollout and update log-probs must agree
-    critic = copy.deepcopy(lm.get_decoder()) if cfg.value_head == "separate" else None
-    ref_lm = None
-    if cfg.lora:
-        from peft import LoraConfig, get_peft_model
-
-        lm = get_peft_model(lm, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
-                                           lora_dropout=0.0, task_type="CAUSAL_LM"))
-    else:
-        ref_lm = copy.deepcopy(lm).requires_grad_(False)
-    policy.model = lm
-    return ActorCritic(lm, critic), ref_lm
-
-
 def batch_indices(n: int, step: int, batch_size: int, seed: int) -> list[int]:
     """Indices of step's questions (steps count from 1): consecutive slices of a fresh seeded
     shuffle per pass over the data, a function of (seed, step) alone so that resume needs no
@@ -255,87 +404,3 @@ def batch_indices(n: int, step: int, batch_size: int, seed: int) -> list[int]:
             orders[epoch] = random.Random(seed * 1_000_003 + epoch).sample(range(n), n)
         out.append(orders[epoch][pos])
     return out
-
-
-def compute_advantages(rollout: Rollout, kl_coef: float, cfg: PPOConfig) -> pm.Advantages:
-    kl = pm.kl_penalty(rollout.logprobs, rollout.ref_logprobs, cfg.kl_estimator)  # (B, R)
-    rewards = pm.token_rewards(rollout.scores, kl, rollout.mask, kl_coef)  # (B, R)
-    adv = pm.gae(rewards, rollout.values, rollout.mask, cfg.gamma, cfg.lam)
-    if cfg.whiten_advantages:
-        adv = adv._replace(advantages=pm.masked_whiten(adv.advantages, rollout.mask))
-    return adv
-
-
-def ppo_update(accelerator: Any, model: nn.Module, optimizer: Any, rollout: Rollout,
-               kl_coef: float, config: Config, shuffle: torch.Generator,
-               one_pass: bool = False) -> dict[str, float]:
-    """Advantages, then several epochs of shuffled minibatches; a minibatch whose loss or
-    gradient is not finite is skipped, and the epochs stop early once approximate
-    KL(old ‖ new) passes the limit.
-
-    `one_pass`: the update is one minibatch of one epoch, so the policy has not moved since
-    sampling and the forward pass that computes the loss also supplies the rollout's log-probs
-    and values (detached) — one forward pass fewer per step, as TRL's GRPO does with one
-    iteration (`collect_rollout(..., policy_pass=False)` left them out)."""
-    cfg, temperature = config.ppo, config.generation.temperature
-    mb = cfg.minibatch_size // accelerator.num_processes
-    n, n_response = rollout.mask.shape
-    if one_pass:
-        logits, values = model(rollout.input_ids, rollout.attention_mask, n_response)
-        logits = logits / temperature  # (B, R, V)
-        first_logp = pm.logprobs_from_logits(logits, rollout.response_ids)  # (B, R)
-        fill_policy_pass(rollout, first_logp, values, logits)
-    adv = compute_advantages(rollout, kl_coef, cfg)
-    stats: dict[str, list[float]] = {k: [] for k in
-                                     ("policy", "value", "clip_frac", "value_clip_frac",
-                                      "approx_kl", "grad_norm")}
-    skipped, stopped = 0, False
-    for _ in range(cfg.epochs):
-        order = torch.randperm(n, generator=shuffle)  # checkpointed: resume replays it
-        for s in range(0, n, mb):
-            idx = order[s:s + mb]
-            if one_pass:  # the whole batch, already through the model
-                idx, logp = torch.arange(n), first_logp
-            else:
-                logits, values = model(rollout.input_ids[idx], rollout.attention_mask[idx],
-                                       n_response)  # (b, R, V), (b, R)
-                logp = pm.logprobs_from_logits(logits / temperature, rollout.response_ids[idx])
-            mask = rollout.mask[idx]  # (b, R)
-            pl = pm.policy_loss(logp, rollout.logprobs[idx], adv.advantages[idx], mask,
-                                cfg.clip_range)
-            vl = pm.value_loss(values.float(), rollout.values[idx], adv.returns[idx], mask,
-                               cfg.value_clip)
-            loss = pl.loss + cfg.vf_coef * vl.loss
-            # every process must take the same branch, or the collectives below would hang
-            check = torch.stack([pl.approx_kl, (~torch.isfinite(loss)).float()])
-            approx_kl, bad = (accelerator.reduce(check, "sum") / torch.tensor(
-                [accelerator.num_processes, 1.0], device=check.device)).tolist()
-            if cfg.early_stop_kl and approx_kl > cfg.early_stop_kl:
-                stopped = True
-                break
-            if bad:
-                skipped += 1
-                warnings.warn("non-finite PPO loss: minibatch skipped", RuntimeWarning)
-                continue
-            accelerator.backward(loss)
-            grad_norm = accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            if not torch.isfinite(grad_norm):
-                optimizer.zero_grad()
-                skipped += 1
-                warnings.warn("non-finite PPO gradient: minibatch skipped", RuntimeWarning)
-                continue
-            optimizer.step()
-            optimizer.zero_grad()
-            for key, value in (("policy", pl.loss.item()), ("value", vl.loss.item()),
-                               ("clip_frac", pl.clip_frac.item()),
-                               ("value_clip_frac", vl.clip_frac.item()),
-                               ("approx_kl", approx_kl), ("grad_norm", grad_norm.item())):
-                stats[key].append(value)
-        if stopped:
-            break
-    means = torch.tensor([sum(v) / len(v) if v else float("nan") for v in stats.values()],
-                         device=rollout.mask.device)
-    means = accelerator.reduce(means, "mean").tolist()
-    applied = len(stats["policy"])
-    return {**{f"loss/{k}": v for k, v in zip(stats, means)}, "update/applied": applied,
-            "update/skipped": skipped, "update/early_stopped": float(stopped)}

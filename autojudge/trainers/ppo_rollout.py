@@ -1,11 +1,12 @@
-"""Rollouts: the actor-critic model, sampling answers, judging them, and their statistics."""
+"""Rollouts: the actor-critic, sampled answers with their log-probs and scores, their statistics."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -48,6 +49,24 @@ class ActorCritic(nn.Module):
         return out.logits[:, :-1], values
 
 
+def build_models(policy: Policy, cfg: PPOConfig) -> tuple[ActorCritic, nn.Module | None]:
+    """The trainable actor-critic, and the frozen reference LM (None with LoRA: the reference is
+    then the same model with its adapter disabled)."""
+    lm = policy.model
+    lm.eval()  # no dropout: rollout and update log-probs must agree
+    critic = copy.deepcopy(lm.get_decoder()) if cfg.value_head == "separate" else None
+    ref_lm = None
+    if cfg.lora:
+        from peft import LoraConfig, get_peft_model
+
+        lm = get_peft_model(lm, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
+                                           lora_dropout=0.0, task_type="CAUSAL_LM"))
+    else:
+        ref_lm = copy.deepcopy(lm).requires_grad_(False)
+    policy.model = lm
+    return ActorCritic(lm, critic), ref_lm
+
+
 @dataclass
 class Rollout:
     """One process's share of a step's samples; L = prompt + response length, R = response."""
@@ -66,9 +85,6 @@ class Rollout:
     """(B, R) value estimates at sampling time."""
     entropy: torch.Tensor
     """(B, R) entropy of the policy at each sampled position."""
-    scores: torch.Tensor
-    """(B,) the reward of each answer."""
-    verdicts: list[Verdict]
     answers: list[str]
     generate_s: float
     """Seconds spent sampling."""
@@ -76,6 +92,20 @@ class Rollout:
     @property
     def response_ids(self) -> torch.Tensor:
         return self.input_ids[:, -self.mask.shape[1]:]  # (B, R)
+
+
+class Scores(NamedTuple):
+    rewards: torch.Tensor
+    """(B,) the reward of each answer."""
+    verdicts: list[Verdict]
+    """The judge's verdict on each answer."""
+
+
+class PolicyPass(NamedTuple):
+    """The policy's forward pass over a whole rollout, with its graph: (B, R) each."""
+
+    logprobs: torch.Tensor
+    values: torch.Tensor
 
 
 def eos_ids(policy_lm: Any, tokenizer: Any) -> list[int]:
@@ -86,61 +116,77 @@ def eos_ids(policy_lm: Any, tokenizer: Any) -> list[int]:
 
 @torch.no_grad()
 def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None, policy: Policy,
-                    config: Config, batch: Sequence[Record], judge: Judge,
-                    reward: Reward, sampler: Sampler, policy_pass: bool = True) -> Rollout:
-    """Sample an answer per question, judge and reward it, and record log-probs and values.
-    With `policy_pass` False only the reference is run: the policy's log-probs, values and
-    entropy are left at zero for the update's own forward pass to fill in (`fill_policy_pass`)."""
-    gen, mb = config.generation, config.ppo.minibatch_size // accelerator.num_processes
-    actor, tokenizer = accelerator.unwrap_model(model), policy.tokenizer
+                    config: Config, batch: Sequence[Record], sampler: Sampler,
+                    policy_pass: bool = True) -> Rollout:
+    """Sample an answer per question and record the log-probs of its tokens under the reference
+    and the policy, the values and the entropy. With `policy_pass` False only the reference is
+    run: the policy's side is left at zero for the update's own forward pass to fill in
+    (`first_policy_pass`)."""
+    gen, actor, tokenizer = config.generation, accelerator.unwrap_model(model), policy.tokenizer
+    eos = eos_ids(actor.lm, tokenizer)
     enc = prompt_ids(policy, [r.question for r in batch], gen)
     enc = {k: v.to(accelerator.device) for k, v in enc.items()}
     started = time.perf_counter()
-    sequences = sampler.sample(enc, gen, eos_ids(actor.lm, tokenizer),
-                               tokenizer.pad_token_id)  # (B, L)
+    sequences = sampler.sample(enc, gen, eos, tokenizer.pad_token_id)  # (B, L)
     generate_s = time.perf_counter() - started
-    n_prompt = enc["input_ids"].shape[1]
-    mask = pm.response_mask(sequences[:, n_prompt:], eos_ids(actor.lm, tokenizer))  # (B, R)
+    response = sequences[:, enc["input_ids"].shape[1]:]  # (B, R)
+    mask = pm.response_mask(response, eos)  # (B, R)
     attention_mask = torch.cat([enc["attention_mask"], mask.long()], dim=1)  # (B, L)
-
     answers = [t.strip() for t in tokenizer.batch_decode(
-        sequences[:, n_prompt:] * mask.long() + tokenizer.pad_token_id * (1 - mask.long()),
+        response * mask.long() + tokenizer.pad_token_id * (1 - mask.long()),
         skip_special_tokens=True)]
-    judgements = judge.judge([Record(r.question, r.reference, a) for r, a in zip(batch, answers)])
-    scores = torch.tensor(reward(judgements, answers), dtype=torch.float32,
-                          device=accelerator.device)  # (B,)
-
-    parts: dict[str, list[torch.Tensor]] = {"logp": [], "ref": [], "values": [], "entropy": []}
-    n_response = mask.shape[1]
-    for s in range(0, len(batch), mb):
-        ids, att = sequences[s:s + mb], attention_mask[s:s + mb]
-        response = ids[:, n_prompt:]
-        with accelerator.autocast():  # the same precision as the prepared model's update passes
-            ref_logits = reference_logits(actor, ref_lm, ids, att, n_response)  # (b, R, V)
-            if policy_pass:
-                logits, values = actor(ids, att, n_response)  # (b, R, V), (b, R)
-        parts["ref"].append(pm.logprobs_from_logits(ref_logits / gen.temperature, response))
-        if policy_pass:
-            logits = logits / gen.temperature
-            parts["logp"].append(pm.logprobs_from_logits(logits, response))
-            parts["entropy"].append(pm.entropy_from_logits(logits))
-            parts["values"].append(values.float())
+    mb = config.ppo.minibatch_size // accelerator.num_processes
+    parts = scoring_passes(accelerator, actor, ref_lm, sequences, attention_mask, mask.shape[1],
+                           mb, gen.temperature, policy_pass)
     if not policy_pass:
         parts["logp"] = parts["entropy"] = parts["values"] = [torch.zeros_like(mask)]
     cat = {k: torch.cat(v) * mask for k, v in parts.items()}
     return Rollout(sequences, attention_mask, mask, cat["logp"], cat["ref"], cat["values"],
-                   cat["entropy"], scores, [j.verdict for j in judgements], answers, generate_s)
+                   cat["entropy"], answers, generate_s)
 
 
-def fill_policy_pass(rollout: Rollout, logp: torch.Tensor, values: torch.Tensor,
-                     logits: torch.Tensor) -> None:
-    """Record the policy's side of a rollout from a forward pass made before any update: the
-    log-probs of the sampled tokens (B, R), the values (B, R) and the tempered logits
-    (B, R, V), all detached."""
+def scoring_passes(accelerator: Any, actor: ActorCritic, ref_lm: nn.Module | None,
+                   sequences: torch.Tensor, attention_mask: torch.Tensor, n_response: int,
+                   mb: int, temperature: float, policy_pass: bool) -> dict[str, list[torch.Tensor]]:
+    """Reference log-probs ("ref") and, with `policy_pass`, the policy's ("logp"), its entropy
+    and the values of the sampled responses, minibatch by minibatch: lists of (b, R)."""
+    parts: dict[str, list[torch.Tensor]] = {"logp": [], "ref": [], "values": [], "entropy": []}
+    for s in range(0, sequences.shape[0], mb):
+        ids, att = sequences[s:s + mb], attention_mask[s:s + mb]
+        response = ids[:, -n_response:]
+        with accelerator.autocast():  # the same precision as the prepared model's update passes
+            ref_logits = reference_logits(actor, ref_lm, ids, att, n_response)  # (b, R, V)
+            if policy_pass:
+                logits, values = actor(ids, att, n_response)  # (b, R, V), (b, R)
+        parts["ref"].append(pm.logprobs_from_logits(ref_logits / temperature, response))
+        if policy_pass:
+            logits = logits / temperature
+            parts["logp"].append(pm.logprobs_from_logits(logits, response))
+            parts["entropy"].append(pm.entropy_from_logits(logits))
+            parts["values"].append(values.float())
+    return parts
+
+
+def score_answers(judge: Judge, reward: Reward, batch: Sequence[Record], answers: list[str],
+                  device: torch.device | str) -> Scores:
+    """The judge's verdict on each answer to its question and the reward it earns."""
+    judgements = judge.judge([Record(r.question, r.reference, a) for r, a in zip(batch, answers)])
+    rewards = torch.tensor(reward(judgements, answers), dtype=torch.float32, device=device)
+    return Scores(rewards, [j.verdict for j in judgements])
+
+
+def first_policy_pass(model: nn.Module, rollout: Rollout, temperature: float) -> PolicyPass:
+    """The whole rollout through the policy before any update, as the loss of a one-minibatch
+    update needs it: records the policy's side of the rollout (log-probs of the sampled tokens,
+    values, entropy; detached) and returns log-probs and values with their graph."""
+    logits, values = model(rollout.input_ids, rollout.attention_mask, rollout.mask.shape[1])
+    logits = logits / temperature  # (B, R, V)
+    logp = pm.logprobs_from_logits(logits, rollout.response_ids)  # (B, R)
     mask = rollout.mask
     rollout.logprobs = logp.detach() * mask
     rollout.values = values.detach().float() * mask
     rollout.entropy = pm.entropy_from_logits(logits.detach()) * mask
+    return PolicyPass(logp, values)
 
 
 def reference_logits(actor: ActorCritic, ref_lm: nn.Module | None, ids: torch.Tensor,
@@ -155,14 +201,15 @@ def reference_logits(actor: ActorCritic, ref_lm: nn.Module | None, ids: torch.Te
         return actor.lm(**kwargs).logits[:, :-1]
 
 
-def rollout_metrics(accelerator: Any, rollout: Rollout, cfg: PPOConfig) -> dict[str, float]:
+def rollout_metrics(accelerator: Any, rollout: Rollout, scores: Scores,
+                    cfg: PPOConfig) -> dict[str, float]:
     """Verdict rates, truthfulness (correct − incorrect rate), reward, KL, entropy and length
     over the whole batch (all processes)."""
     kl = pm.kl_penalty(rollout.logprobs, rollout.ref_logprobs, cfg.kl_estimator)  # (B, R)
     rows = torch.stack([
-        *(torch.tensor([float(v is verdict) for v in rollout.verdicts], device=kl.device)
+        *(torch.tensor([float(v is verdict) for v in scores.verdicts], device=kl.device)
           for verdict in (Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN)),
-        rollout.scores, rollout.mask.sum(-1), (kl * rollout.mask).sum(-1),
+        scores.rewards, rollout.mask.sum(-1), (kl * rollout.mask).sum(-1),
         (rollout.entropy * rollout.mask).sum(-1)], dim=1)  # (B, 7)
     rows = accelerator.gather(rows)  # (N, 7)
     correct, incorrect, abstain, score, length, kl_sum, entropy_sum = rows.T
