@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from autojudge.config import GenerationConfig
+from autojudge.io import write_jsonl
 from autojudge.judges.base import Judge
+from autojudge.policy import answer, load_policy, sample
 from autojudge.types import Rates, Record, Verdict
 
 
@@ -43,8 +45,6 @@ def evaluate_policy(model: str, judge: Judge, records: Sequence[Record],
                     ) -> PolicyReport:
     """Greedy answers to every record (and `samples` sampled answers each if > 0), judged by
     the reward judge and, for the greedy answers, by every independent grader."""
-    from autojudge.policy import answer, load_policy, sample
-
     policy = load_policy(model)
     answers = answer(policy, [r.question for r in records], generation, batch_size=batch_size)
     greedy = judged_rows(judge, records, [[a] for a in answers])
@@ -177,8 +177,6 @@ def plot_rates(reports: Sequence[PolicyReport], labels: Sequence[str], path: Pat
 def write_report(reports: Sequence[PolicyReport], labels: Sequence[str], out: Path,
                  meta: dict[str, Any]) -> list[Path]:
     """eval.json, report.md, rates.png and answers_<label>.jsonl in `out`."""
-    from autojudge.io import write_jsonl
-
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "eval.json", out / "report.md", plot_rates(reports, labels, out / "rates.png")]
     data = {**meta, "models": {lab: r.to_dict() for lab, r in zip(labels, reports)},

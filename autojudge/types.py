@@ -37,6 +37,18 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)
     """Input fields that are not ours, passed through untouched."""
 
+    def __post_init__(self) -> None:
+        # A plain string is one reference (not a tuple of its characters); a list is a tuple.
+        refs = (self.reference,) if isinstance(self.reference, str) else self.reference
+        if not isinstance(refs, (tuple, list)) or not all(isinstance(r, str) for r in refs):
+            raise TypeError(f"Record.reference must be a string or a sequence of strings, got "
+                            f"{self.reference!r}")
+        if not isinstance(self.question, str):
+            raise TypeError(f"Record.question must be a string, got {self.question!r}")
+        if self.answer is not None and not isinstance(self.answer, str):
+            raise TypeError(f"Record.answer must be a string or None, got {self.answer!r}")
+        object.__setattr__(self, "reference", tuple(refs))
+
 
 @dataclass(frozen=True)
 class Fact:

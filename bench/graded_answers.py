@@ -25,7 +25,8 @@ from pathlib import Path
 
 from autojudge.config import load_config
 from autojudge.io import write_jsonl
-from autojudge.pipeline import EVAL_QUESTIONS, held_out_questions
+from autojudge.jobs.pipeline import EVAL_QUESTIONS
+from autojudge.jobs.questions import held_out_questions
 from autojudge.policy import answer, load_policy, sample
 
 DATA = Path(__file__).parent / "data"

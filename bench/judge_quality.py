@@ -23,11 +23,11 @@ from _common import write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
-from autojudge.judges.base import load_judge  # noqa: E402
+from autojudge.jobs.judge import resolve_judge  # noqa: E402
 from autojudge.judges.evaluation import evaluate_items, format_table  # noqa: E402
 from autojudge.judges.metrics import CLASSES, judge_outputs  # noqa: E402
-from autojudge.pipeline import independent_graders  # noqa: E402
-from autojudge.trainers.judges import labelled_pairs, policy_answers  # noqa: E402
+from autojudge.jobs.judge import independent_graders  # noqa: E402
+from autojudge.data.labelled import labelled_pairs, policy_answers  # noqa: E402
 
 PROBE = Path(__file__).parent / "data" / "probe_pairs.jsonl"
 GRADED = Path(__file__).parent / "data" / "graded_answers.jsonl"
@@ -87,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config()
     build(config.data)
-    judge = load_judge(args.judge)
+    judge = resolve_judge(config, args.judge)
     items, labels = labelled_pairs(split_path(config.data, "judge", "test"), args.pairs,
                                    config.data.seed)
     results, verdicts = measure(judge, config, items, labels, "test")

@@ -21,9 +21,9 @@ from _common import write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
-from autojudge.judges.base import load_judge  # noqa: E402
+from autojudge.jobs.judge import resolve_judge  # noqa: E402
 from autojudge.judges.comparison import pair_texts  # noqa: E402
-from autojudge.trainers.judges import labelled_pairs  # noqa: E402
+from autojudge.data.labelled import labelled_pairs  # noqa: E402
 
 
 def timed(fn) -> float:
@@ -42,7 +42,7 @@ def main() -> None:
 
     config = load_config()
     build(config.data)
-    judge = load_judge(args.judge)
+    judge = resolve_judge(config, args.judge)
     items, _ = labelled_pairs(split_path(config.data, "judge", "test"), args.pairs,
                               config.data.seed)
     texts_a, texts_b = pair_texts(items)

@@ -33,11 +33,10 @@ from _common import write_result  # noqa: E402
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
 from autojudge.io import read_records  # noqa: E402
-from autojudge.judges.base import load_judge  # noqa: E402
+from autojudge.jobs.judge import resolve_judge  # noqa: E402
 from autojudge.policy import load_policy  # noqa: E402
 from autojudge.rewards.adapters import trl_reward  # noqa: E402
 from autojudge.rewards.schemes import Reward  # noqa: E402
-from autojudge.trainers.judges import ensure_judge  # noqa: E402
 
 
 def check_precision(trainer: str, bf16: bool) -> None:
@@ -129,7 +128,7 @@ def main() -> None:
                                 f"generation.max_new_tokens={args.max_new_tokens}",
                                 f"generation.min_new_tokens={args.max_new_tokens}"])
     build(config.data)
-    judge = load_judge(str(ensure_judge(config)) if args.judge == "default" else args.judge)
+    judge = resolve_judge(config, args.judge)
     questions, _ = read_records(split_path(config.data, "qa", "train"),
                                 require=("question", "reference"))
     runners = {"autojudge PPO": ours, "TRL GRPO": trl}

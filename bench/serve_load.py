@@ -32,7 +32,7 @@ from _common import write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
-from autojudge.judges.base import load_judge  # noqa: E402
+from autojudge.jobs.judge import resolve_judge  # noqa: E402
 from autojudge.scoring import score_file  # noqa: E402
 from autojudge.serve.process import spawn_server  # noqa: E402
 
@@ -159,7 +159,7 @@ def main() -> None:
     proc, url = start_server(args.judge, folder / "server.log")
     slots = iter(range(10**6))
     try:
-        judge = load_judge(args.judge)
+        judge = resolve_judge(load_config(), args.judge)
         import httpx
 
         alone = httpx.post(f"{url}/v1/judge", json={"items": pairs[:256]}, timeout=300).json()

@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
-from autojudge.judges.base import load_judge  # noqa: E402
-from autojudge.pipeline import (held_out_questions, independent_graders,  # noqa: E402
-                                run_pipeline, train_policy)
+from autojudge.jobs.judge import independent_graders, resolve_judge  # noqa: E402
+from autojudge.jobs.pipeline import run_pipeline  # noqa: E402
+from autojudge.jobs.questions import held_out_questions  # noqa: E402
+from autojudge.jobs.train import train_policy  # noqa: E402
 from autojudge.policy import load_policy, sample  # noqa: E402
 from autojudge.policy_eval import add_grades, judged_rows, evaluate_policy  # noqa: E402
-from autojudge.trainers.judges import ensure_judge  # noqa: E402
 from autojudge.trainers.warm_start import knows  # noqa: E402
 
 RATES = ("accuracy", "hallucination", "abstention", "truthfulness")
@@ -120,7 +120,7 @@ def main() -> None:
     config = load_config(args.config, args.overrides)
     runs = args.runs or train_seeds(config, args.seeds, args.questions)
     config = load_config(runs[0] / "config.yaml")
-    judge = load_judge(str(ensure_judge(config)))
+    judge = resolve_judge(config)
     test, _ = held_out_questions(config, None, args.questions)
     graders = independent_graders(config, test)
     names = ["reward_judge", *graders]

@@ -130,3 +130,16 @@ def test_trl_grpo_trainer_runs_with_our_reward(tiny_causal_lm_dir, tmp_path):
     logs = [h for h in trainer.state.log_history if "autojudge/correct" in h]
     assert logs and all(math.isfinite(h["reward"]) for h in logs)
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_openrlhf_request_read_once_for_function_and_server():
+    chatml = ("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
+              "Capital of France?<|im_end|>\n<|im_start|>assistant\n")
+    assert adapters.prompt_question(chatml) == "Capital of France?"
+    assert adapters.prompt_question("Capital of France?") == "Capital of France?"
+    item, = adapters.openrlhf_items([chatml + "Paris.<|im_end|>"], [chatml], ['["Paris"]'])
+    assert item == {"question": "Capital of France?", "reference": ["Paris"], "answer": "Paris."}
+    with pytest.raises(ValueError, match=r"query\[0\]"):
+        adapters.openrlhf_items(["other"], [chatml], ["Paris"])
+    values = RewardConfig(correct=1.0, abstain=0.0, incorrect=-3.0)
+    assert adapters.unit_scores([1.0, 0.0, -3.0, -4.0], values) == [1.0, 0.75, 0.0, 0.0]

@@ -5,7 +5,8 @@ import pytest
 
 from autojudge.data import phrasings, variants
 from autojudge.judges.abstention import find_abstention
-from autojudge.judges.base import JUDGES, JudgeError, load_judge
+from autojudge.judges.base import JUDGES, JudgeError
+from autojudge.judges.loader import load_judge
 from autojudge.judges.ensemble import Combiner, Features
 from autojudge.judges.facts import split_claims
 from autojudge.judges.metrics import expected_calibration_error, judge_metrics
@@ -123,10 +124,10 @@ def any_judge(request, tiny_judge_dir):
 
 
 def test_every_registered_judge_conforms(any_judge):
-    # default is a trained folder (covered by "folder"); llm has its own tests against a server,
-    # http(s) against a real `autojudge serve` (test_serve.py)
-    names = set(JUDGES.names()) - {"default", "llm", "http", "https"}
-    assert names == {"abstention", "folder"}, "add new judge kinds to the any_judge fixture"
+    # default and folders are loaded as saved folders (covered by "folder"); llm has its own
+    # tests against a server, http(s) against a real `autojudge serve` (test_serve.py)
+    names = set(JUDGES.names()) - {"llm", "http", "https"}
+    assert names == {"abstention"}, "add new judge kinds to the any_judge fixture"
     out = any_judge.judge(ITEMS)
     assert len(out) == len(ITEMS)
     for j in out:
@@ -152,8 +153,8 @@ def test_answers_get_their_facts(tiny_judge_dir):
 
 
 def test_unknown_judges_fail_clearly(tmp_path):
-    with pytest.raises(KeyError, match="unknown judge 'nope'; known: abstention, default, "
-                                       "folder, http, https, llm"):
+    with pytest.raises(KeyError, match="unknown judge 'nope'; known: default, a saved judge "
+                                       "folder, abstention, http, https, llm"):
         load_judge("nope:x")
     with pytest.raises(JudgeError, match="not a saved judge"):
         load_judge(str(tmp_path))
@@ -194,3 +195,15 @@ def test_recalibrate_keeps_models_and_refits_the_combiner(tiny_judge_dir, tmp_pa
     card = json.loads((out / "metrics.json").read_text())
     assert card["training"]["recalibrated"] is True and "comparison" in card["training"]
     assert len(load_judge(str(out)).judge(ITEMS)) == len(ITEMS)
+
+
+def test_a_saved_judge_reloads_with_its_input_window(tiny_judge_dir, tmp_path):
+    from autojudge.judges.ensemble import EnsembleJudge
+
+    judge = EnsembleJudge.load(tiny_judge_dir)
+    judge.comparison.classifier.max_length, judge.fact_judge.classifier.max_length = 96, 80
+    judge.save(tmp_path)
+    again = load_judge(str(tmp_path))
+    assert (again.comparison.classifier.max_length, again.fact_judge.classifier.max_length) \
+        == (96, 80)
+    assert again.folder == tmp_path

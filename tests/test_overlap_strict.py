@@ -143,7 +143,7 @@ def test_packaged_policy_answers_are_the_dev_half_only():
     import json
     from pathlib import Path
 
-    from autojudge.trainers.judges import POLICY_ANSWERS, policy_answers
+    from autojudge.data.labelled import POLICY_ANSWERS, policy_answers
 
     graded = [json.loads(line) for line in
               (Path(__file__).parents[1] / "bench/data/graded_answers.jsonl").open()]

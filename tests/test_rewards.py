@@ -224,7 +224,7 @@ def test_calibrate_cli_on_judged_samples(tmp_path, capsys):
 
 def test_calibrate_samples_and_judges_a_policy(tiny_causal_lm, tiny_judge_dir):
     from autojudge.config import GenerationConfig
-    from autojudge.judges.base import load_judge
+    from autojudge.judges.loader import load_judge
     from autojudge.rewards.calibrate import sample_rows, stats_of
     from autojudge.types import Record
 

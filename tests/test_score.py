@@ -6,7 +6,7 @@ import pytest
 
 from autojudge.cli import main
 from autojudge.io import InputError
-from autojudge.judges.base import load_judge
+from autojudge.judges.loader import load_judge
 from autojudge.scoring import score_file
 
 
@@ -30,6 +30,7 @@ class Dies:
 
     def __init__(self, judge, calls):
         self.judge_, self.calls, self.name = judge, calls, judge.name
+        self.folder = judge.folder  # the same saved judge, as far as a resume can tell
 
     def judge(self, items):
         self.calls -= 1

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from autojudge.config import load_config
-from autojudge.judges.base import load_judge
+from autojudge.judges.loader import load_judge
+from autojudge.rewards.adapters import unit_scores
 from autojudge.rewards.schemes import Reward
 from autojudge.scoring import score_file
 from autojudge.serve.process import spawn_server
@@ -109,7 +110,10 @@ def test_rewards_openrlhf_and_the_client(server, tiny_judge_dir, monkeypatch):
             "prompts": prompts, "labels": [json.dumps(list(r.reference)) for r in records]}
     rl = httpx.post(f"{server}/get_reward", json=body, headers=AUTH)
     assert rl.status_code == 200 and len(rl.json()["rewards"]) == len(records)
-    assert rl.json()["rewards"][1] == pytest.approx(expected[1], abs=1e-9)  # an abstention
+    assert rl.json()["rewards"] == pytest.approx(expected, abs=1e-9)
+    # one reading of OpenRLHF's request for the endpoint and `reward_func`: scores in [0, 1]
+    assert rl.json()["scores"] == pytest.approx(unit_scores(expected, reward.values), abs=1e-9)
+    assert all(0.0 <= s <= 1.0 for s in rl.json()["scores"])
     body["query"][2] = "something else"
     bad = httpx.post(f"{server}/get_reward", json=body, headers=AUTH)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "query", 2]

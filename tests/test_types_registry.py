@@ -24,3 +24,14 @@ def test_registry_lists_known_names_and_restores():
     assert reg.names() == ["a"]
     with pytest.raises(ValueError, match="already registered"):
         reg.add("a", 3)
+
+
+def test_record_takes_one_string_reference_whole():
+    from autojudge.types import Record
+
+    assert Record("Q?", "Paris", "Paris").reference == ("Paris",)
+    assert Record("Q?", ["Paris", "City of Paris"]).reference == ("Paris", "City of Paris")
+    with pytest.raises(TypeError, match="reference must be a string"):
+        Record("Q?", ("Paris", 3))
+    with pytest.raises(TypeError, match="answer must be a string"):
+        Record("Q?", "Paris", 7)

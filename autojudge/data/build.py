@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from autojudge import __version__
+from autojudge._version import __version__
 from autojudge.cache import atomic_dir, home, pip_download, say
 from autojudge.config import DataConfig
 from autojudge.data import pairs, sources

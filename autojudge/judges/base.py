@@ -1,4 +1,5 @@
-"""The Judge protocol, the registry of judge kinds, and `load_judge`."""
+"""The Judge protocol, the registry of judge kinds (filled by `autojudge.judges.loader`), and
+`from_probs`."""
 
 from __future__ import annotations
 
@@ -27,22 +28,6 @@ JudgeFactory = Callable[[str, "str | None"], Judge]
 optional endpoint URL (used by the LLM judge)."""
 
 JUDGES: Registry[JudgeFactory] = Registry("judge")
-
-
-def load_judge(spec: str = "default", *, base_url: str | None = None) -> Judge:
-    """`default` (trained on first use), a saved judge folder, or `kind[:argument]`.
-
-    Examples: `default`, `./my-judge`, `abstention`, `llm:gpt-4o-mini` (with `base_url` for any
-    OpenAI-compatible server).
-    """
-    from pathlib import Path
-
-    import autojudge.judges.registered  # noqa: F401  (fills JUDGES)
-
-    if Path(spec).expanduser().is_dir():
-        return JUDGES.get("folder")(str(Path(spec).expanduser()), base_url)
-    kind, _, argument = spec.partition(":")
-    return JUDGES.get(kind)(argument, base_url)
 
 
 def from_probs(p_correct: float, p_incorrect: float, p_abstain: float, judge: str,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autojudge.data.sources import normalize
+from autojudge.models import resolve
 from autojudge.types import Record
 
 
@@ -33,8 +34,6 @@ def token_f1_scores(items: Sequence[Record]) -> np.ndarray:
 def cosine_scores(items: Sequence[Record], encoder: str, batch_size: int = 64) -> np.ndarray:
     """(N,) best cosine similarity between the answer's and a reference's sentence embedding."""
     from sentence_transformers import SentenceTransformer
-
-    from autojudge.models import resolve
 
     model = SentenceTransformer(str(resolve(encoder)), device="cpu")
     refs = [ref for r in items for ref in r.reference]

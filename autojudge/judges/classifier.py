@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from autojudge.judges.int8 import ANCHOR_MARGIN, ANCHOR_PAIRS, quantize_anchored
+from autojudge.models import resolve
+
 
 class PairClassifier:
     """An encoder with a classification head over (text_a, text_b), fast batched inference.
@@ -32,8 +35,6 @@ class PairClassifier:
         """A fresh head on a base encoder (a known name or a folder)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging
-
-        from autojudge.models import resolve
 
         path = resolve(encoder)
         verbosity = logging.get_verbosity()
@@ -98,8 +99,6 @@ class PairClassifier:
         """int8 dynamic quantisation of the Linear layers (CPU), made once, with each layer's
         activation range fixed from the anchor pairs (see `AnchoredLinear`)."""
         if self._fast is None:
-            from autojudge.judges.int8 import quantize_anchored
-
             self._fast = quantize_anchored(self.model, self._activation_ranges())
         return self._fast
 
@@ -108,8 +107,6 @@ class PairClassifier:
         import json
 
         import torch
-
-        from autojudge.judges.int8 import ANCHOR_MARGIN, ANCHOR_PAIRS
 
         pairs = [json.loads(line) for line in ANCHOR_PAIRS.read_text("utf-8").splitlines()]
         ranges: dict[str, list[float]] = {}

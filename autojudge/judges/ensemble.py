@@ -212,6 +212,8 @@ class EnsembleJudge:
         self.comparison = comparison
         self.fact_judge = facts
         self.combiner = combiner or Combiner()
+        self.folder: Path | None = None
+        """The folder it was loaded from (it identifies the judge in `score`'s resume check)."""
 
     def features(self, items: Sequence[Record]) -> Features:
         z = self.comparison.logits(items)
@@ -267,15 +269,24 @@ class EnsembleJudge:
         self.fact_judge.classifier.save(path / "facts")
         (path / "judge.json").write_text(json.dumps(
             {"kind": "ensemble", "combiner": asdict(self.combiner),
-             "quantize": self.comparison.quantize}, indent=2) + "\n")
+             "quantize": self.comparison.quantize,
+             "max_length": {"comparison": self.comparison.classifier.max_length,
+                            "facts": self.fact_judge.classifier.max_length}},
+            indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> EnsembleJudge:
         meta = json.loads((path / "judge.json").read_text())
         combiner = combiner_from_json(meta["combiner"])
         quantize = bool(meta.get("quantize", True))
-        return cls(ComparisonJudge(PairClassifier.load(path / "comparison"), quantize),
-                   FactJudge(PairClassifier.load(path / "facts"), quantize), combiner)
+        # Judges saved before max_length was recorded were all trained at 128.
+        lengths = meta.get("max_length", {"comparison": 128, "facts": 128})
+        judge = cls(ComparisonJudge(PairClassifier.load(path / "comparison",
+                                                        lengths["comparison"]), quantize),
+                    FactJudge(PairClassifier.load(path / "facts", lengths["facts"]), quantize),
+                    combiner)
+        judge.folder = path
+        return judge
 
 
 def combiner_from_json(fields: dict) -> Combiner:

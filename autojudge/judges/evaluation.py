@@ -10,6 +10,7 @@ import numpy as np
 
 from autojudge.config import Config
 from autojudge.data.build import split_path
+from autojudge.data.labelled import labelled_pairs
 from autojudge.judges.abstention import find_abstention
 from autojudge.judges.base import Judge
 from autojudge.judges.baselines import cosine_scores, token_f1_scores
@@ -44,8 +45,6 @@ def fit_platt(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 def evaluate(judge: Judge, config: Config, *, split: str = "test", pairs: int = 0,
              baselines: bool = True) -> dict[str, Any]:
     """Metrics of `judge` and (optionally) the baselines on one split of the judge pairs."""
-    from autojudge.trainers.judges import labelled_pairs
-
     items, labels = labelled_pairs(split_path(config.data, "judge", split), pairs,
                                    config.data.seed)
     probs, verdicts = judge_outputs(judge, items)
@@ -60,8 +59,6 @@ def evaluate_items(name: str, probs: np.ndarray, items: Sequence[Record], labels
     """Judge name → metrics, for a judge's (N, 3) probabilities (and verdicts, when its rule is
     not the most probable class) on labelled items and for the baselines (fitted on the
     validation split)."""
-    from autojudge.trainers.judges import labelled_pairs
-
     results = {name: judge_metrics(labels, probs, verdicts)}
     if baselines:
         val, val_labels = labelled_pairs(split_path(config.data, "judge", "val"),

@@ -14,7 +14,6 @@ answer's word trigrams that occur earlier in it.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 

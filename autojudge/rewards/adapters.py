@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autojudge.config import RewardConfig
-from autojudge.judges.base import Judge, load_judge
+from autojudge.config import RewardConfig, load_config
+from autojudge.judges.base import Judge
+from autojudge.judges.loader import load_judge
 from autojudge.rewards.schemes import _MARKUP, Reward
 from autojudge.types import Judgement, Rates, Record
 
@@ -123,10 +125,9 @@ def shared() -> JudgedReward:
     """The judge + reward the module-level adapters use, built once per process."""
     global _SHARED
     if _SHARED is None:
-        from autojudge.config import load_config
-
         config = load_config(os.environ.get("AUTOJUDGE_CONFIG") or None)
-        _SHARED = JudgedReward(os.environ.get("AUTOJUDGE_JUDGE", "default"), config.reward)
+        spec = os.environ.get("AUTOJUDGE_JUDGE", "default")
+        _SHARED = JudgedReward(load_judge(spec, config=config), config.reward)
     return _SHARED
 
 
@@ -139,16 +140,63 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any,
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str],
                 labels: Sequence[Any]) -> dict[str, Any]:
-    """OpenRLHF's custom reward function: queries are prompt + response, labels the references.
-    Returns rewards, scores in [0, 1] (for dynamic filtering) and verdict rates for logging."""
+    """OpenRLHF's custom reward function: queries are prompt + response, labels the references
+    (see `openrlhf_items`). Returns rewards, scores in [0, 1] (for dynamic filtering) and
+    verdict rates for logging."""
     import torch
 
     scorer = shared()
-    answers = [q[len(p):] if q.startswith(p) else q for q, p in zip(queries, prompts)]
-    questions = [" ".join(_MARKUP.sub(" ", p).split()) for p in prompts]
-    judgements = scorer.judgements(questions, labels, answers)
-    rewards = torch.tensor(scorer.reward(judgements, answers), dtype=torch.float32)
-    low, high = scorer.reward.values.incorrect, scorer.reward.values.correct
-    scores = ((rewards - low) / (high - low)).clamp(0.0, 1.0)
+    items = openrlhf_items(queries, prompts, labels)
+    answers = [item["answer"] for item in items]
+    judgements = scorer.judgements([item["question"] for item in items],
+                                   [item["reference"] for item in items], answers)
+    rewards = scorer.reward(judgements, answers)
     logs = {f"autojudge/{k}": torch.tensor(v) for k, v in rates(judgements).items()}
-    return {"rewards": rewards, "scores": scores, "extra_logs": logs}
+    return {"rewards": torch.tensor(rewards, dtype=torch.float32),
+            "scores": torch.tensor(unit_scores(rewards, scorer.reward.values),
+                                   dtype=torch.float32),
+            "extra_logs": logs}
+
+
+# --- OpenRLHF's request, read one way for the function and the served endpoint ---------------
+
+_TRAILING_END_TOKENS = re.compile(r"(?:\s*(?:<\|[^|>]{1,40}\|>|</s>))+\s*$")
+"""End-of-turn tokens a generated query may end with (`<|im_end|>`, `</s>`, ...)."""
+_USER_TURN = re.compile(r"(?:<\|im_start\|>\s*user|<\|user\|>|\[INST\])")
+
+
+def prompt_question(prompt: str) -> str:
+    """The question in a chat-templated prompt: the last user turn where the template marks
+    turns (ChatML's `<|im_start|>user`, `<|user|>`, `[INST]`), else the whole prompt; template
+    tokens removed, whitespace collapsed."""
+    turns = list(_USER_TURN.finditer(prompt))
+    text = prompt[turns[-1].end():] if turns else prompt
+    if turns:
+        end = _MARKUP.search(text)
+        text = text[:end.start()] if end else text
+    return " ".join(_MARKUP.sub(" ", text).split())
+
+
+def openrlhf_items(queries: Sequence[str], prompts: Sequence[str],
+                   labels: Sequence[Any]) -> list[dict[str, Any]]:
+    """OpenRLHF's (queries, prompts, labels) as items: the question is the prompt's last user
+    turn (`prompt_question`), the answer the query with its prompt removed and trailing
+    end-of-turn tokens stripped, the reference the label (`as_references`). A query that does
+    not start with its prompt is refused (ValueError naming its index)."""
+    if not len(queries) == len(prompts) == len(labels):
+        raise ValueError(f"query, prompts and labels differ in length ({len(queries)}, "
+                         f"{len(prompts)}, {len(labels)})")
+    items = []
+    for i, (query, prompt, label) in enumerate(zip(queries, prompts, labels)):
+        if not query.startswith(prompt):
+            raise ValueError(f"query[{i}]: does not start with prompts[{i}]")
+        items.append({"question": prompt_question(prompt), "reference": list(as_references(label)),
+                      "answer": _TRAILING_END_TOKENS.sub("", query[len(prompt):])})
+    return items
+
+
+def unit_scores(rewards: Sequence[float], values: RewardConfig) -> list[float]:
+    """Rewards mapped onto [0, 1] (incorrect → 0, correct → 1), as OpenRLHF's dynamic filtering
+    expects of `scores`."""
+    low, high = values.incorrect, values.correct
+    return [min(1.0, max(0.0, (r - low) / (high - low))) for r in rewards]

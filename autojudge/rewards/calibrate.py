@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from autojudge.cache import say
 from autojudge.config import RewardConfig
 from autojudge.io import InputError, read_rows
 from autojudge.judges.base import Judge
+from autojudge.policy import sample
+from autojudge.policy_eval import judged_rows
 from autojudge.rewards import calibration as cal
 from autojudge.types import Record, Verdict
 
@@ -23,9 +26,6 @@ def sample_rows(policy: Any, judge: Judge, records: Sequence[Record], generation
                 batch_size: int = 64) -> list[dict[str, Any]]:
     """K sampled answers per question from `policy` (an autojudge Policy), judged: one row per
     sample with the question's id and the Judgement's fields (the `--input` format)."""
-    from autojudge.policy import sample
-    from autojudge.policy_eval import judged_rows
-
     groups = sample(policy, [r.question for r in records], generation, k, batch_size=batch_size)
     return judged_rows(judge, records, groups)
 
@@ -66,8 +66,6 @@ def judge_errors(folder: Path | None) -> tuple[float, float]:
     (cc, ci, _), (ic, ii, _) = confusion[0], confusion[1]
     e1, e2 = ci / max(1, cc + ci), ic / max(1, ic + ii)
     if e1 + e2 >= 0.9:  # barely better than a coin: dividing by 1 − e1 − e2 would explode
-        from autojudge.cache import say
-
         say(f"warning: the judge in {folder} errs too often to correct for (e1 = {e1:.2f}, "
             f"e2 = {e2:.2f}); calibrating on its verdicts as they are")
         return 0.0, 0.0

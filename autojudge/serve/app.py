@@ -6,9 +6,7 @@ Imported only by code that serves (it imports FastAPI at the top).
 from __future__ import annotations
 
 import hmac
-import json
 import re
-from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,17 +14,16 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from autojudge import __version__
+from autojudge._version import __version__
 from autojudge.io import Row, row_from_fields
 from autojudge.judges.base import Judge
+from autojudge.rewards.adapters import openrlhf_items, unit_scores
 from autojudge.rewards.schemes import Reward
 from autojudge.scoring import result_line
 from autojudge.serve.batcher import MicroBatcher, QueueFull
 from autojudge.serve.settings import ServeSettings
 from autojudge.types import Judgement, Record
 
-_TRAILING_END_TOKENS = re.compile(r"(?:\s*(?:<\|[^|>]{1,40}\|>|</s>))+\s*$")
-"""End-of-turn tokens a generated query may end with (`<|im_end|>`, `</s>`, ...)."""
 _FIELD = re.compile(r"field '(\w+)'")
 
 
@@ -77,6 +74,14 @@ def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = No
         return {"status": "ok", "queued": stats.queued, "judged": stats.judged,
                 "batches": stats.batches, "busy_s": round(stats.busy_s, 3)}
 
+    _add_judge_routes(app, judge, reward, batcher, settings, auth)
+    return app
+
+
+def _add_judge_routes(app: FastAPI, judge: Judge, reward: Reward, batcher: MicroBatcher,
+                      settings: ServeSettings, auth: list[Any]) -> None:
+    """/v1/info, /v1/judge, /v1/reward and OpenRLHF's /get_reward, each behind `auth`."""
+
     @app.get("/v1/info", dependencies=auth, summary="Judge, reward scheme and t*, version")
     async def info() -> dict[str, Any]:
         values = reward.values
@@ -106,37 +111,16 @@ def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = No
     @app.post("/get_reward", dependencies=auth,
               summary="OpenRLHF remote reward model: query / prompts / labels → rewards")
     async def openrlhf(body: OpenRLHFRequest) -> dict[str, Any]:
-        rows = _rows(openrlhf_items(body.query, body.prompts, body.labels), settings,
-                     where="query")
+        try:
+            items = openrlhf_items(body.query, body.prompts, body.labels)
+        except ValueError as err:
+            index = re.match(r"query\[(\d+)\]", str(err))
+            raise _invalid(["query", int(index.group(1))] if index else [], str(err)) from None
+        rows = _rows(items, settings, where="query")
         judgements = await _judge(batcher, rows)
         rewards = reward(judgements, [r.record.answer or "" for r in rows])
-        return {"rewards": rewards, "scores": rewards,
+        return {"rewards": rewards, "scores": unit_scores(rewards, reward.values),
                 "extra_logs": {"p_correct": [j.p_correct for j in judgements]}}
-
-    return app
-
-
-def openrlhf_items(queries: Sequence[str], prompts: Sequence[str],
-                   labels: Sequence[str | list[str]]) -> list[dict[str, Any]]:
-    """OpenRLHF's remote reward-model request as our items. The question is the prompt text as
-    sent (chat template included); the answer is the query with its prompt prefix removed and
-    trailing end-of-turn tokens stripped; the reference is the label (a string, a JSON list
-    of strings written as a string, or a list of strings)."""
-    if not len(queries) == len(prompts) == len(labels):
-        raise _invalid([], f"query, prompts and labels differ in length ({len(queries)}, "
-                           f"{len(prompts)}, {len(labels)})")
-    items = []
-    for i, (query, prompt, label) in enumerate(zip(queries, prompts, labels)):
-        if not query.startswith(prompt):
-            raise _invalid(["query", i], f"query[{i}]: does not start with prompts[{i}]")
-        if isinstance(label, str) and label.lstrip().startswith("["):
-            try:
-                label = json.loads(label)
-            except json.JSONDecodeError:
-                pass  # a label that merely starts with "[" stays a string
-        answer = _TRAILING_END_TOKENS.sub("", query[len(prompt):])
-        items.append({"question": prompt, "reference": label, "answer": answer})
-    return items
 
 
 def _rows(items: list[dict[str, Any]], settings: ServeSettings, where: str = "items") -> list[Row]:

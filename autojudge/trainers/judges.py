@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import time
@@ -10,77 +9,35 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from autojudge.cache import atomic_dir, home, say
+from autojudge.cache import atomic_dir, say
 from autojudge.config import Config, save_config
 from autojudge.data.build import build, split_path
-from autojudge.io import read_records
+from autojudge.data.labelled import labelled_pairs, policy_answers
 from autojudge.judges import comparison, facts
 from autojudge.judges.classifier import PairClassifier
 from autojudge.judges.comparison import ComparisonJudge
 from autojudge.judges.ensemble import EnsembleJudge
 from autojudge.judges.facts import FactJudge
+from autojudge.judges.loader import default_judge_dir
 from autojudge.judges.metrics import judge_metrics, judge_outputs
 from autojudge.trainers.classifier import fit_pair_classifier
-from autojudge.types import Record
 
-LABEL_INDEX = {name: i for i, name in enumerate(comparison.LABELS)}
 FACT_LR_SCALE = 0.4
 """The fact judge's learning rate relative to `judge.lr`: at the full rate (1e-4, 250 steps) the
 entailment model collapsed to the class prior (final loss 0.83, P(contradicted) ≈ 0.5 for every
 claim), so the ensemble could not use it."""
 
 
-POLICY_ANSWERS = Path(__file__).parents[1] / "data" / "policy_answers_dev.jsonl"
-"""The dev half of bench/data/graded_answers.jsonl: SmolLM2's own answers to held-out
-questions, graded by careful reading (bench/data/GRADING.md). They calibrate the combiner and
-choose the verdict rule; the test half is never read by the package."""
-
-
-def policy_answers(path: Path = POLICY_ANSWERS) -> tuple[list[Record], list[int]]:
-    """The graded policy answers as records and class indices (none when the file is absent)."""
-    if not path.is_file():
-        return [], []
-    records = _read_pairs(path)
-    return records, [LABEL_INDEX[r.extra["grade"]] for r in records]
-
-
-def _read_pairs(path: Path) -> list[Record]:
-    """Every record of a file of ours; one malformed row is a broken build, not user input."""
-    records, errors = read_records(path)
-    if errors:
-        raise ValueError(f"{len(errors)} malformed rows in {path}, first: {errors[0]}")
-    return records
-
-
-def default_judge_dir(config: Config) -> Path:
-    """The default judge's folder; its name changes with anything that changes the judge."""
-    from autojudge.data.build import FORMAT
-
-    graded = hashlib.sha256(POLICY_ANSWERS.read_bytes()).hexdigest() if POLICY_ANSWERS.is_file() \
-        else ""
-    key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder, FORMAT,
-                      graded], sort_keys=True)
-    return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-
-
 def ensure_judge(config: Config) -> Path:
-    """The default judge's folder for this config, trained first if it is not there yet."""
+    """The default judge's folder for this config, trained first if it is not there yet: a step
+    the jobs that need a judge take on purpose, announced with its expected duration."""
     folder = default_judge_dir(config)
     if not (folder / "judge.json").is_file():
-        say(f"no default judge yet: training one (once; about 10-20 minutes on 2 CPU cores) in "
-            f"{folder}")
+        say(f"no default judge for this config yet ({config.models.encoder}, data seed "
+            f"{config.data.seed}): training one, once; about 15 minutes on 2 CPU cores, "
+            f"into {folder}")
         train_judge(config, folder)
     return folder
-
-
-def labelled_pairs(path: Path, n: int, seed: int) -> tuple[list[Record], list[int]]:
-    """Up to n judge pairs (a seeded sample; all when n is 0) and their class indices."""
-    records = _read_pairs(path)
-    if n and n < len(records):
-        records = random.Random(seed).sample(records, n)
-    return records, [LABEL_INDEX[r.extra["label"]] for r in records]
 
 
 def nli_examples(config: Config, split: str, n: int) -> tuple[list[str], list[str], list[int]]:

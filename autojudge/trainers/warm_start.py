@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from autojudge.config import Config, GenerationConfig, WarmStartConfig, save_config
+from autojudge.io import write_jsonl
 from autojudge.judges.base import Judge
-from autojudge.policy import Policy
+from autojudge.policy import Policy, sample
+from autojudge.policy_eval import judged_rows
 from autojudge.types import Record
 
 
@@ -135,10 +137,6 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
                out_dir: str | Path) -> WarmStartResult:
     """Sample, judge, select, fine-tune, and save the policy to `out_dir/policy`; the judged
     samples and the chosen examples are written beside it."""
-    from autojudge.io import write_jsonl
-    from autojudge.policy import sample
-    from autojudge.policy_eval import judged_rows
-
     cfg = config.warm_start
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import ipaddress
 import os
 import sys
-from pathlib import Path
 
+from autojudge.cli.options import config_args, judge_args
+from autojudge.config import ConfigError, load_config
+from autojudge.jobs.judge import resolve_judge
+from autojudge.rewards.schemes import Reward
+from autojudge.serve.app import create_app
 from autojudge.serve.settings import ServeSettings
 
 TOKEN_VARIABLE = "AUTOJUDGE_TOKEN"
@@ -23,13 +28,8 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                     f"${TOKEN_VARIABLE} is set, requests must carry `Authorization: Bearer "
                     "<token>`. Reward settings come from --config and KEY=VALUE overrides, "
                     "e.g. reward.scheme=expected reward.abstain=0.2.")
-    serve.add_argument("--config", type=Path, help="YAML recipe (default: the embedded defaults)")
-    serve.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                       help="dotted overrides, e.g. reward.incorrect=-2")
-    serve.add_argument("--judge", default="default",
-                       help="default (trained on first use), a saved judge folder, abstention, "
-                            "or llm:MODEL")
-    serve.add_argument("--base-url", help="OpenAI-compatible endpoint for --judge llm:MODEL")
+    config_args(serve, "reward.incorrect=-2")
+    judge_args(serve)
     serve.add_argument("--reward", metavar="SCHEME",
                        help="reward scheme (ternary, expected, facts): short for reward.scheme=")
     serve.add_argument("--host", default="127.0.0.1",
@@ -46,8 +46,6 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
 
 def _doc(name: str) -> str:
     """A settings field's docstring, read from the source (dataclass fields keep none)."""
-    import inspect
-
     source = inspect.getsource(ServeSettings).splitlines()
     for i, line in enumerate(source):
         if line.strip().startswith(f"{name}:"):
@@ -58,13 +56,9 @@ def _doc(name: str) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from autojudge.config import ConfigError, load_config
-    from autojudge.judges.base import load_judge
-    from autojudge.rewards.schemes import Reward
-    from autojudge.serve.app import create_app
-
     overrides = [*args.overrides, *([f"reward.scheme={args.reward}"] if args.reward else [])]
-    reward = Reward(load_config(args.config, overrides).reward)
+    config = load_config(args.config, overrides)
+    reward = Reward(config.reward)
     try:
         settings = ServeSettings(**{f.name: getattr(args, f.name)
                                     for f in dataclasses.fields(ServeSettings)})
@@ -74,7 +68,7 @@ def _serve(args: argparse.Namespace) -> int:
     if token is None and not _is_loopback(args.host):
         print(f"autojudge serve: warning: binding {args.host} without ${TOKEN_VARIABLE}; anyone "
               "who can reach it may use the judge", file=sys.stderr)
-    judge = load_judge(args.judge, base_url=args.base_url)
+    judge = resolve_judge(config, args.judge, args.base_url)
     app = create_app(judge, reward, settings, token=token)
     print(f"autojudge serve: judge {judge.name}, reward {reward.name} (t* = "
           f"{reward.threshold:.3f}), token {'required' if token else 'not required'}; "

@@ -1,4 +1,5 @@
-"""The `autojudge` command: one subcommand per job, each with --help."""
+"""The `autojudge` command: one subcommand per job, each with --help. Thin: parse, call
+`autojudge.jobs`, print."""
 
 from __future__ import annotations
 
@@ -6,14 +7,22 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from autojudge import __version__
+from autojudge._version import __version__
+from autojudge.cli.calibrate import add_calibrate
+from autojudge.cli.demo import add_demo
+from autojudge.cli.errors import USER_ERRORS
+from autojudge.cli.judge import add_judge_eval, add_judge_train, add_score
+from autojudge.cli.policy import TRAIN_COMMANDS, add_eval, add_train
+from autojudge.cli.serve import add_serve
+from autojudge.cli.setup import add_data, add_models
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = _default_train_command(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # argparse takes a positional list only once; overrides after an option land here.
-    listed = next((getattr(args, k) for k in ("overrides", "words") if hasattr(args, k)), None)
+    listed = getattr(args, "overrides", None)
     if listed is not None and all("=" in e and not e.startswith("-") for e in extra):
         listed.extend(extra)
     elif extra:
@@ -21,8 +30,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    from autojudge.errors import USER_ERRORS
-
     try:
         return int(args.run(args) or 0)
     except USER_ERRORS as err:  # our own, worded for the user: no stack trace
@@ -33,19 +40,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _default_train_command(argv: list[str]) -> list[str]:
+    """`autojudge train KEY=VALUE ...` means `autojudge train ppo KEY=VALUE ...`."""
+    if argv[:1] == ["train"] and not (len(argv) > 1 and argv[1] in
+                                      (*TRAIN_COMMANDS, "-h", "--help")):
+        return ["train", "ppo", *argv[1:]]
+    return argv
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autojudge",
         description="Supervised judges, shaped rewards and PPO for truthful, abstaining LMs.")
     parser.add_argument("--version", action="version", version=f"autojudge {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-
-    from autojudge.commands import (add_data, add_demo, add_judge_eval, add_judge_train,
-                                    add_models, add_score)
-    from autojudge.commands_calibrate import add_calibrate
-    from autojudge.commands_policy import add_eval, add_train
-    from autojudge.serve.cli import add_serve
-
     add_score(sub)
     judge = sub.add_parser("judge", help="Train or evaluate the supervised judges.",
                            description="Train or evaluate the supervised judges.")

@@ -1,0 +1,41 @@
+"""Options several commands share, declared once, and where run folders go."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from autojudge.config import Config, load_config
+
+JUDGE_HELP = ("default (the judge trained for --config; trained first if missing), a saved judge "
+              "folder, abstention, a URL of `autojudge serve`, or llm:MODEL (with --base-url)")
+
+
+def config_args(parser: argparse.ArgumentParser, example: str = "data.seed=7 ppo.steps=50"
+                ) -> None:
+    """--config and KEY=VALUE overrides."""
+    parser.add_argument("--config", type=Path, help="YAML recipe (default: the embedded defaults)")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help=f"dotted overrides, e.g. {example}")
+
+
+def judge_args(parser: argparse.ArgumentParser) -> None:
+    """--judge and --base-url: which judge a command uses."""
+    parser.add_argument("--judge", default="default", help=JUDGE_HELP)
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint for --judge llm:MODEL")
+
+
+def out_arg(parser: argparse.ArgumentParser, kind: str, what: str = "output folder") -> None:
+    """--out, defaulting to a fresh run folder (`run_folder(kind)`)."""
+    parser.add_argument("--out", type=Path, help=f"{what} (default: runs/{kind}-<time>)")
+
+
+def run_folder(kind: str) -> Path:
+    """Where a run writes when --out is not given: runs/<kind>-<YYYYmmdd-HHMMSS>."""
+    return Path("runs") / time.strftime(f"{kind}-%Y%m%d-%H%M%S")
+
+
+def config_of(args: argparse.Namespace) -> Config:
+    """The config a command runs on: --config plus its overrides."""
+    return load_config(args.config, args.overrides)

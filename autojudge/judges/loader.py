@@ -1,0 +1,102 @@
+"""`load_judge`: a judge spec (a saved folder, `default`, `kind[:argument]`, a server URL) to a
+judge. It only loads: training a missing default judge is a step of the jobs that need one
+(`autojudge.jobs.judge`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from autojudge.cache import home
+from autojudge.client import JudgeClient
+from autojudge.config import Config, load_config
+from autojudge.data.build import FORMAT
+from autojudge.data.labelled import POLICY_ANSWERS
+from autojudge.judges.abstention import AbstentionJudge
+from autojudge.judges.base import JUDGES, Judge, JudgeError
+from autojudge.judges.ensemble import EnsembleJudge
+from autojudge.judges.llm import LLMJudge
+from autojudge.registry import UnknownNameError
+
+
+def default_judge_dir(config: Config) -> Path:
+    """The default judge's folder for this config; its name changes with anything that changes
+    the judge (judge and data settings, the encoder, the data format, the graded answers)."""
+    graded = hashlib.sha256(POLICY_ANSWERS.read_bytes()).hexdigest() \
+        if POLICY_ANSWERS.is_file() else ""
+    key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder, FORMAT,
+                      graded], sort_keys=True)
+    return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def load_judge(spec: str = "default", *, base_url: str | None = None,
+               config: Config | None = None) -> Judge:
+    """`default` (the judge trained for `config`, by default the embedded one), a saved judge
+    folder, or `kind[:argument]`.
+
+    Examples: `default`, `./my-judge`, `abstention`, `llm:gpt-4o-mini` (with `base_url` for any
+    OpenAI-compatible server), `http://127.0.0.1:8000` (a running `autojudge serve`).
+    """
+    if spec == "default":
+        return load_default(config or load_config())
+    if Path(spec).expanduser().is_dir():
+        return load_folder(Path(spec).expanduser())
+    kind, _, argument = spec.partition(":")
+    if kind not in JUDGES:
+        raise UnknownNameError(f"unknown judge {kind!r}; known: default, a saved judge folder, "
+                               f"{', '.join(JUDGES.names())}")
+    return JUDGES.get(kind)(argument, base_url)
+
+
+def load_default(config: Config) -> Judge:
+    """The default judge trained for `config`; a clear error naming the command that trains it
+    when there is none yet."""
+    folder = default_judge_dir(config)
+    if not (folder / "judge.json").is_file():
+        raise JudgeError(
+            f"no default judge trained yet for this config (encoder {config.models.encoder}, "
+            f"data seed {config.data.seed}; expected in {folder}). Train it once with "
+            "`autojudge judge train` (with the same --config and overrides; about 15 minutes "
+            "on 2 CPU cores), or let `autojudge demo` do it.")
+    return load_folder(folder)
+
+
+def load_folder(folder: Path) -> Judge:
+    """A judge saved by `autojudge judge train`."""
+    meta = folder / "judge.json"
+    if not meta.is_file():
+        raise JudgeError(f"{folder} is not a saved judge (no judge.json); train one with "
+                         "`autojudge judge train`.")
+    kind = json.loads(meta.read_text()).get("kind")
+    if kind != "ensemble":
+        raise JudgeError(f"{meta}: unknown judge kind {kind!r}")
+    return EnsembleJudge.load(folder)
+
+
+def _llm(model: str, base_url: str | None) -> Judge:
+    if not model:
+        raise JudgeError("name the model: --judge llm:MODEL (and --base-url URL for a server "
+                         "other than OpenAI's)")
+    return LLMJudge(model, base_url)
+
+
+def _served(scheme: str):
+    """`http://host:port` (a running `autojudge serve`) as a judge."""
+    def make(rest: str, _: str | None = None) -> Judge:
+        return JudgeClient(f"{scheme}:{rest}")
+
+    return make
+
+
+def _register() -> None:
+    """The kinds a spec may name; `default` and folders are handled by `load_judge` itself."""
+    JUDGES.add("abstention", lambda _, __: AbstentionJudge())
+    JUDGES.add("llm", _llm)
+    JUDGES.add("http", _served("http"))
+    JUDGES.add("https", _served("https"))
+
+
+if "llm" not in JUDGES:
+    _register()

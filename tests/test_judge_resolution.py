@@ -1,0 +1,79 @@
+"""Every command uses the judge its config names: `--config` and overrides reach the one judge
+resolver, and a missing default judge is trained for *that* config, announced; `load_judge`
+only loads."""
+
+from __future__ import annotations
+
+import pytest
+
+from autojudge.cli import main
+from autojudge.config import load_config
+from autojudge.jobs import judge as resolver
+from autojudge.jobs import pipeline
+from autojudge.judges.base import JudgeError
+from autojudge.judges.loader import default_judge_dir, load_judge
+
+
+class Resolved(Exception):
+    """Raised in place of training a judge: carries the config the command resolved with."""
+
+    def __init__(self, config):
+        super().__init__("resolved")
+        self.config = config
+
+
+@pytest.fixture
+def resolved(monkeypatch):
+    def stop(config):
+        raise Resolved(config)
+
+    monkeypatch.setattr(resolver, "ensure_judge", stop)
+    monkeypatch.setattr(pipeline.models, "resolve", lambda name: None)
+    monkeypatch.setattr(pipeline, "build", lambda data: None)
+
+
+def command_lines(tmp_path):
+    rows = tmp_path / "in.jsonl"
+    rows.write_text('{"question": "q?", "reference": "a", "answer": "a"}\n')
+    out = str(tmp_path / "out")
+    return {
+        "score": ["score", "--input", str(rows), "--output", f"{out}.jsonl"],
+        "judge eval": ["judge", "eval", "--out", out],
+        "calibrate": ["calibrate", "--out", out],
+        "train": ["train", "--out", out],
+        "train ppo": ["train", "ppo", "--out", out],
+        "train sft-idk": ["train", "sft-idk", "--out", out],
+        "eval": ["eval", "--out", out],
+        "serve": ["serve", "--port", "8765"],
+        "demo": ["demo", "--out", out],
+    }
+
+
+@pytest.mark.parametrize("command", ["score", "judge eval", "calibrate", "train", "train ppo",
+                                     "train sft-idk", "eval", "serve", "demo"])
+def test_config_and_overrides_reach_the_judge(command, resolved, tmp_path):
+    argv = command_lines(tmp_path)[command]
+    with pytest.raises(Resolved) as got:
+        main([*argv, "--config", "configs/gpu.yaml", "data.seed=7"])
+    config = got.value.config
+    gpu = load_config("configs/gpu.yaml")
+    assert config.models.encoder == gpu.models.encoder != load_config().models.encoder
+    assert config.data.seed == 7
+    assert default_judge_dir(config) != default_judge_dir(load_config())
+
+
+def test_load_judge_only_loads(isolated_home, monkeypatch):
+    # no default judge in an empty home: a clear error naming the command, no training
+    monkeypatch.setattr(resolver, "ensure_judge", lambda config: pytest.fail("trained"))
+    with pytest.raises(JudgeError, match="autojudge judge train"):
+        load_judge("default")
+
+
+def test_resolver_trains_a_missing_default_for_its_config(monkeypatch, tiny_judge_dir):
+    asked = []
+    monkeypatch.setattr(resolver, "ensure_judge", lambda config: asked.append(config))
+    monkeypatch.setattr(resolver, "load_default", lambda config: load_judge(str(tiny_judge_dir)))
+    config = load_config(None, ["data.seed=7"])
+    judge = resolver.resolve_judge(config)
+    assert asked == [config] and judge.name == "autojudge-ensemble"
+    assert resolver.resolve_judge(config, "abstention").name == "abstention" and len(asked) == 1
