@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 from autojudge.config import Config, save_config, to_dict
 
@@ -134,8 +135,6 @@ def load_checkpoint(accelerator: Any, path: Path, streams: Streams) -> TrainStat
 def config_differences(checkpoint: Path, config: Config) -> dict[str, tuple[Any, Any]]:
     """Dotted key → (the checkpoint's value, `config`'s) wherever the config saved with
     `checkpoint` differs from `config`; a key one side lacks reads ABSENT there."""
-    import yaml
-
     saved = _flatten(yaml.safe_load((Path(checkpoint) / "config.yaml").read_text("utf-8")) or {})
     new = _flatten(yaml.safe_load(yaml.safe_dump(to_dict(config))))  # the saved types
     pairs = {key: (saved.get(key, ABSENT), new.get(key, ABSENT))
