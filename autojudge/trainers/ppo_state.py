@@ -126,7 +126,8 @@ def load_checkpoint(accelerator: Any, path: Path, streams: Streams) -> TrainStat
     for name in (f"random_states_{index}.pkl", streams_file(index)):
         if not (Path(path) / name).is_file():
             raise FileNotFoundError(f"{path} has no {name} for process {index} (was it written "
-                                    f"with a different number of processes?)")
+                                    f"with a different number of processes, or by a version "
+                                    f"that did not checkpoint PPO's own random streams?)")
     accelerator.load_state(str(path))
     streams.load_state_dict(torch.load(Path(path) / streams_file(index), weights_only=True))
     return TrainState(**json.loads((Path(path) / STATE_FILE).read_text(encoding="utf-8")))
