@@ -143,13 +143,10 @@ def _to_record(
                 return None, f"{label} is missing"
             continue
         if name == "reference":
-            refs = [value] if isinstance(value, str) else value
-            if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-                return None, f"{label}: expected a string or a list of strings, got {_kind(value)}"
-            refs = [r for r in refs if r.strip()]
-            if not refs:
-                return None, f"{label}: no non-empty reference answer"
-            value = tuple(refs)
+            try:
+                value = parse_references(value)
+            except ValueError as err:
+                return None, f"{label}: {err}"
         elif name == "id" and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         elif not isinstance(value, str):
@@ -189,6 +186,24 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "tolist"):  # numpy scalars and arrays
         return json_safe(value.tolist())
     return str(value)
+
+
+def parse_references(value: Any) -> tuple[str, ...]:
+    """A reference value as a tuple of non-empty answers: a string, a JSON list of strings
+    written as a string (as CSV files and RL frameworks pass labels), or a list of strings.
+    ValueError says what is wrong."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            pass  # a reference that merely starts with "[" stays a string
+    refs = [value] if isinstance(value, str) else value
+    if not isinstance(refs, (list, tuple)) or not all(isinstance(r, str) for r in refs):
+        raise ValueError(f"expected a string or a list of strings, got {_kind(value)}")
+    refs = tuple(r for r in refs if r.strip())
+    if not refs:
+        raise ValueError("no non-empty reference answer")
+    return refs
 
 
 def _kind(value: Any) -> str:
@@ -250,12 +265,6 @@ def _csv_rows(path: Path) -> RawRows:
                 yield where, {}, f"{where}: more values than header columns"
                 continue
             fields = dict(zip(header, values + [""] * (len(header) - len(values))))
-            ref = fields.get("reference")
-            if isinstance(ref, str) and ref.lstrip().startswith("["):
-                try:
-                    fields["reference"] = json.loads(ref)
-                except json.JSONDecodeError:
-                    pass  # a reference that merely starts with "[" stays a string
             yield where, {k: (v if v != "" else None) for k, v in fields.items()}, None
 
 

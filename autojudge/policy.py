@@ -33,15 +33,18 @@ def load_policy(name_or_path: str | Path) -> Policy:
     return Policy(model, tokenizer, path)
 
 
+def chat_prompt(tokenizer: Any, question: str, config: GenerationConfig) -> str:
+    """The one prompt every job asks a question with: the config's system prompt (if any), the
+    question as the user's turn, and the start of the assistant's turn."""
+    messages = [{"role": "user", "content": question}]
+    if config.system_prompt:
+        messages.insert(0, {"role": "system", "content": config.system_prompt})
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
 def prompt_ids(policy: Policy, questions: Sequence[str], config: GenerationConfig) -> Any:
     """Left-padded chat prompts for a batch of questions: a BatchEncoding of (B, T) tensors."""
-    texts = []
-    for question in questions:
-        messages = [{"role": "user", "content": question}]
-        if config.system_prompt:
-            messages.insert(0, {"role": "system", "content": config.system_prompt})
-        texts.append(policy.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True))
+    texts = [chat_prompt(policy.tokenizer, question, config) for question in questions]
     return policy.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
 
 

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from autojudge.config import RewardConfig
+from autojudge.io import parse_references
 from autojudge.judges.base import from_probs
 from autojudge.rewards import adapters
 from autojudge.types import Record
@@ -60,11 +61,11 @@ def test_trl_reward_names_missing_column():
 
 
 def test_references_parse():
-    assert adapters.as_references("Paris") == ("Paris",)
-    assert adapters.as_references('["a", "b"]') == ("a", "b")
-    assert adapters.as_references("[not json") == ("[not json",)
+    assert parse_references("Paris") == ("Paris",)
+    assert parse_references('["a", "b"]') == ("a", "b")
+    assert parse_references("[not json") == ("[not json",)
     with pytest.raises(ValueError, match="string or a list of strings"):
-        adapters.as_references(3)
+        parse_references(3)
 
 
 @pytest.fixture

@@ -78,6 +78,12 @@ def test_demo_end_to_end_on_tiny_models(seeded_downloads, tiny_causal_lm_dir, ti
     assert code == 0
     report = json.loads((out_dir / "before_after.json").read_text())
     assert report["before"]["questions"] == report["after"]["questions"] == 3
+    # "after" is the policy PPO trained (not the start again), and training changed it
+    trained = out_dir / "train" / "ppo" / "policy"
+    assert report["before"]["model"] == str(tiny_causal_lm_dir)
+    assert report["after"]["model"] == str(trained)
+    assert (trained / "model.safetensors").read_bytes() != (
+        Path(tiny_causal_lm_dir) / "model.safetensors").read_bytes()
     for side in ("before", "after"):
         g = report[side]["greedy"]
         assert abs(g["accuracy"] + g["hallucination"] + g["abstention"] - 1.0) < 1e-9

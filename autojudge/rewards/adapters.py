@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autojudge.config import RewardConfig, load_config
+from autojudge.io import parse_references
 from autojudge.judges.base import Judge
 from autojudge.judges.loader import load_judge
 from autojudge.rewards.schemes import _MARKUP, Reward
@@ -40,30 +41,13 @@ class JudgedReward:
         if not len(questions) == len(references) == len(answers):
             raise ValueError(f"{len(questions)} questions, {len(references)} references and "
                              f"{len(answers)} answers: one of each per sample")
-        items = [Record(q, as_references(ref), a) for q, ref, a in
+        items = [Record(q, parse_references(ref), a) for q, ref, a in
                  zip(questions, references, answers)]
         return self.judge.judge(items)
 
     def __call__(self, questions: Sequence[str], references: Sequence[Any],
                  answers: Sequence[str]) -> list[float]:
         return self.reward(self.judgements(questions, references, answers), list(answers))
-
-
-def as_references(value: Any) -> tuple[str, ...]:
-    """A reference column's value as a tuple of answers: a string, a JSON list in a string (as
-    frameworks that pass labels as text do), or a list."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                return (value,)
-        else:
-            return (value,)
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError(f"a reference must be a string or a list of strings, got {value!r}")
 
 
 def rates(judgements: Sequence[Judgement]) -> dict[str, float]:
@@ -181,7 +165,7 @@ def openrlhf_items(queries: Sequence[str], prompts: Sequence[str],
                    labels: Sequence[Any]) -> list[dict[str, Any]]:
     """OpenRLHF's (queries, prompts, labels) as items: the question is the prompt's last user
     turn (`prompt_question`), the answer the query with its prompt removed and trailing
-    end-of-turn tokens stripped, the reference the label (`as_references`). A query that does
+    end-of-turn tokens stripped, the reference the label (`autojudge.io.parse_references`). A query that does
     not start with its prompt is refused (ValueError naming its index)."""
     if not len(queries) == len(prompts) == len(labels):
         raise ValueError(f"query, prompts and labels differ in length ({len(queries)}, "
@@ -190,7 +174,7 @@ def openrlhf_items(queries: Sequence[str], prompts: Sequence[str],
     for i, (query, prompt, label) in enumerate(zip(queries, prompts, labels)):
         if not query.startswith(prompt):
             raise ValueError(f"query[{i}]: does not start with prompts[{i}]")
-        items.append({"question": prompt_question(prompt), "reference": list(as_references(label)),
+        items.append({"question": prompt_question(prompt), "reference": list(parse_references(label)),
                       "answer": _TRAILING_END_TOKENS.sub("", query[len(prompt):])})
     return items
 

@@ -15,7 +15,7 @@ from typing import Any
 from autojudge.config import Config, GenerationConfig, WarmStartConfig, save_config
 from autojudge.io import write_jsonl
 from autojudge.judges.base import Judge
-from autojudge.policy import Policy, sample
+from autojudge.policy import Policy, chat_prompt, sample
 from autojudge.policy_eval import judged_rows
 from autojudge.types import Record
 
@@ -117,10 +117,7 @@ def encode(policy: Policy, batch: Sequence[Example], generation: GenerationConfi
     tok = policy.tokenizer
     rows, targets = [], []
     for ex in batch:
-        messages = [{"role": "user", "content": ex.question}]
-        if generation.system_prompt:
-            messages.insert(0, {"role": "system", "content": generation.system_prompt})
-        prompt = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        prompt = chat_prompt(tok, ex.question, generation)
         p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
         a_ids = tok(ex.target, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
         rows.append(p_ids + a_ids)
