@@ -86,3 +86,14 @@ def test_batches_hold_one_length_bucket():
     padded = [16, 16, 32, 32, 48]
     parts = _split_buckets(np.array([0, 1, 2, 3, 4]), padded)
     assert [p.tolist() for p in parts] == [[0, 1], [2, 3], [4]]
+
+
+def test_probing_for_int8_leaves_the_global_rng_alone():
+    import torch
+
+    from autojudge.judges.int8 import _onednn_int8
+
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    _onednn_int8()
+    assert torch.equal(torch.get_rng_state(), before)

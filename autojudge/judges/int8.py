@@ -77,7 +77,8 @@ class FixedScaleLinear(nn.Module):
 def _onednn_int8() -> bool:
     """Whether oneDNN's int8 Linear runs here (it needs an x86 CPU build of torch)."""
     try:
-        probe = FixedScaleLinear(nn.Linear(4, 2), -1.0, 1.0)
+        with torch.random.fork_rng(devices=[]):  # a judge must not move the caller's RNG
+            probe = FixedScaleLinear(nn.Linear(4, 2), -1.0, 1.0)
         return bool(torch.isfinite(probe(torch.ones(1, 4))).all())
     except (AttributeError, RuntimeError, NotImplementedError):
         return False
