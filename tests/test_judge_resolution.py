@@ -77,3 +77,16 @@ def test_resolver_trains_a_missing_default_for_its_config(monkeypatch, tiny_judg
     judge = resolver.resolve_judge(config)
     assert asked == [config] and judge.name == "autojudge-ensemble"
     assert resolver.resolve_judge(config, "abstention").name == "abstention" and len(asked) == 1
+
+
+def test_calibrate_finds_the_default_judges_measured_errors(isolated_home, tmp_path):
+    # `calibrate --input ... --judge default` used e1 = e2 = 0: it found no folder for "default"
+    from autojudge.jobs.calibrate import judge_folder
+
+    config = load_config(None, ["data.seed=7"])
+    assert judge_folder(config, "default") is None  # none trained yet
+    folder = default_judge_dir(config)
+    folder.mkdir(parents=True)
+    assert judge_folder(config, "default") == folder
+    assert judge_folder(config, str(tmp_path)) == tmp_path
+    assert judge_folder(config, "abstention") is None
