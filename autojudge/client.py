@@ -57,13 +57,14 @@ class JudgeClient:
             out.extend(from_line(line, answer["judge"]) for line in answer["results"])
         return out
 
-    def reward(self, items: Sequence[Record]) -> list[float]:
-        """The server's rewards (its configured scheme) for `items`."""
-        out: list[float] = []
+    def reward(self, items: Sequence[Record]) -> list[float | None]:
+        """The server's rewards (its configured scheme) for `items`; None where its judge
+        failed (see autojudge.rewards.schemes.Reward)."""
+        out: list[float | None] = []
         for start in range(0, len(items), self.max_items):
             part = items[start:start + self.max_items]
             answer = self._request("POST", "/v1/reward", {"items": [to_item(r) for r in part]})
-            out.extend(float(r) for r in answer["rewards"])
+            out.extend(None if r is None else float(r) for r in answer["rewards"])
         return out
 
     def info(self) -> dict[str, Any]:
@@ -120,11 +121,13 @@ def to_item(record: Record) -> dict[str, Any]:
 
 
 def from_line(line: dict[str, Any], judge: str) -> Judgement:
-    """A served result line back into a Judgement."""
+    """A served result line back into a Judgement (a failure when it has an error)."""
+    if line["error"] is not None:
+        return Judgement.failure(judge, line["error"])
     facts = tuple(Fact(f["text"], FactStatus(f["status"]), f["probability"])
                   for f in line["facts"])
     return Judgement(Verdict(line["verdict"]), line["p_correct"], line["p_incorrect"],
-                     line["p_abstain"], judge=judge, facts=facts, error=line["error"])
+                     line["p_abstain"], judge=judge, facts=facts)
 
 
 def _detail(response) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from autojudge.config import GenerationConfig
 from autojudge.io import write_jsonl
-from autojudge.judges.base import Judge
+from autojudge.judges.base import Judge, JudgeError
 from autojudge.policy import answer, load_policy, sample
 from autojudge.types import Rates, Record, Verdict
 
@@ -31,9 +31,14 @@ class PolicyReport:
     disagreement: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Independent grader name → how often the reward judge's "correct" is its "incorrect"."""
 
+    @property
+    def judge_failed(self) -> int:
+        """Greedy answers the reward judge failed on: left out of the rates, never a verdict."""
+        return sum(r["verdict"] is None for r in self.greedy_rows)
+
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "questions": len(self.greedy_rows),
-                "greedy": self.greedy.to_dict(),
+                "judge_failed": self.judge_failed, "greedy": self.greedy.to_dict(),
                 "sampled": self.sampled.to_dict() if self.sampled else None,
                 "samples": len(self.sampled_rows), "graders": self.graders,
                 "disagreement": self.disagreement}
@@ -105,7 +110,12 @@ def judged_rows(judge: Judge, records: Sequence[Record], groups: Sequence[Sequen
 
 
 def _rates(rows: Sequence[dict[str, Any]]) -> Rates:
-    return Rates.of(Verdict(r["verdict"]) for r in rows)
+    """Rates among the answers the judge could judge; a run where it judged none is refused."""
+    judged = [Verdict(r["verdict"]) for r in rows if r["verdict"] is not None]
+    if not judged:
+        raise JudgeError(f"the judge failed on all {len(rows)} answers (the first: "
+                         f"{rows[0]['error'] if rows else 'none'})")
+    return Rates.of(judged)
 
 
 METRICS = (("accuracy", "accuracy"), ("hallucination", "hallucination"),
@@ -133,6 +143,9 @@ def format_table(reports: Sequence[PolicyReport], labels: Sequence[str] | None =
         lines.append(f"{title:<20}" + "".join(cells))
     lines.append(f"{'questions':<20}" + "".join(f"{len(r.greedy_rows):>{width}}"
                                                for r in reports))
+    if any(r.judge_failed for r in reports):
+        lines.append(f"{'judge failed':<20}" + "".join(f"{r.judge_failed:>{width}}"
+                                                      for r in reports))
     for name in reports[0].graders:
         lines += ["", f"{name + ' (among told)':<20}" + "".join(f"{lab:>{width}}"
                                                                 for lab in labels),

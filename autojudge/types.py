@@ -62,16 +62,18 @@ class Fact:
 
 @dataclass(frozen=True)
 class Judgement:
-    """A judge's verdict on one answer, with class probabilities that sum to 1."""
+    """A judge's verdict on one answer, with class probabilities that sum to 1; or a failure
+    (`error` set, `verdict` None), which is never a verdict: not counted, not rewarded."""
 
-    verdict: Verdict
+    verdict: Verdict | None
+    """None exactly when the judge failed (`error` says why)."""
     p_correct: float
     p_incorrect: float
     p_abstain: float
     judge: str
     facts: tuple[Fact, ...] = ()
     error: str | None = None
-    """Why the judge could not decide (e.g. an unparseable LLM reply); verdict is then a fallback."""
+    """Why the judge could not decide (an unreachable endpoint, an unparseable LLM reply)."""
 
     def __post_init__(self) -> None:
         probs = (self.p_correct, self.p_incorrect, self.p_abstain)
@@ -79,14 +81,29 @@ class Judgement:
             raise ValueError(f"judgement probabilities must lie in [0, 1], got {probs}")
         if abs(sum(probs) - 1.0) > 1e-4:
             raise ValueError(f"judgement probabilities must sum to 1, got {sum(probs):.6f}")
+        if (self.verdict is None) != (self.error is not None):
+            raise ValueError("a judgement has a verdict or an error, never both or neither "
+                             f"(verdict {self.verdict}, error {self.error!r})")
+
+    @classmethod
+    def failure(cls, judge: str, error: str) -> Judgement:
+        """A judgement that failed: no verdict, uncommitted probabilities, the reason."""
+        third = 1.0 / 3.0
+        return cls(None, third, third, 1.0 - 2 * third, judge=judge, error=error)
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict is None
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields `autojudge score` writes for each row."""
+        """The fields `autojudge score` writes for each row; a failure has no verdict and no
+        probabilities (null), only its error."""
+        failed = self.verdict is None
         return {
-            "verdict": self.verdict.value,
-            "p_correct": self.p_correct,
-            "p_incorrect": self.p_incorrect,
-            "p_abstain": self.p_abstain,
+            "verdict": None if failed else self.verdict.value,
+            "p_correct": None if failed else self.p_correct,
+            "p_incorrect": None if failed else self.p_incorrect,
+            "p_abstain": None if failed else self.p_abstain,
             "facts": [
                 {"text": f.text, "status": f.status.value, "probability": f.probability}
                 for f in self.facts
@@ -108,7 +125,8 @@ class Rates:
     """Abstentions / all."""
 
     @classmethod
-    def of(cls, verdicts: Iterable[Verdict]) -> Rates:
+    def of(cls, verdicts: Iterable[Verdict | None]) -> Rates:
+        """Shares of all; None (a failed judgement) counts in no class."""
         verdicts = list(verdicts)
         n = len(verdicts)
         if not n:

@@ -203,3 +203,34 @@ def test_full_queue_503_client_retry_and_graceful_shutdown(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+# --- failures, in process --------------------------------------------------------
+
+def app_client(judge, **limits):
+    from fastapi.testclient import TestClient
+
+    from autojudge.serve.app import create_app
+    from autojudge.serve.settings import ServeSettings
+
+    return TestClient(create_app(judge, Reward(load_config().reward), ServeSettings(**limits)))
+
+
+def test_a_failed_judgement_is_no_reward_and_refused_for_openrlhf():
+    from tests.test_failures import Flaky
+
+    items = [{"question": "Capital?", "reference": "Paris", "answer": a}
+             for a in ("Paris", "down")]
+    with app_client(Flaky()) as app:
+        judged = app.post("/v1/judge", json={"items": items}).json()["results"]
+        assert judged[1]["verdict"] is None and judged[1]["p_incorrect"] is None
+        assert judged[1]["error"].startswith("LLM request failed")
+        rewards = app.post("/v1/reward", json={"items": items}).json()
+        assert rewards["rewards"] == [1.0, None] and rewards["verdicts"] == ["correct", None]
+        assert rewards["errors"][0] is None and rewards["errors"][1].startswith("LLM request")
+        prompt = "<|user|> Capital? <|assistant|>"
+        refused = app.post("/get_reward", json={"query": [prompt + " Paris", prompt + " down"],
+                                                "prompts": [prompt] * 2,
+                                                "labels": ["Paris", "Paris"]})
+        assert refused.status_code == 500
+        assert "failed on 1 of 2 samples" in refused.json()["detail"]

@@ -106,7 +106,8 @@ def check_policy(config: Config, out: Path, calibration_json: Path, how: Samplin
         write_jsonl(out / "check_samples.jsonl", rows)
     abstained: dict[str, list[bool]] = defaultdict(list)
     for row in rows:
-        abstained[row["id"]].append(row["verdict"] == "abstain")
+        if row["verdict"] is not None:  # a sample the judge failed on says nothing
+            abstained[row["id"]].append(row["verdict"] == "abstain")
     result = check(p_start, abstained, threshold)
     out.mkdir(parents=True, exist_ok=True)
     (out / "check.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")

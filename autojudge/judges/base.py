@@ -20,7 +20,8 @@ class Judge(Protocol):
 
 
 class JudgeError(ValueError):
-    """A judge that cannot be loaded (not a saved judge, unknown kind)."""
+    """A judge that cannot be loaded or used (not a saved judge, unknown kind, an endpoint that
+    cannot be reached), or that failed where a verdict is required."""
 
 
 JudgeFactory = Callable[[str, "str | None"], Judge]
@@ -36,9 +37,11 @@ def from_probs(p_correct: float, p_incorrect: float, p_abstain: float, judge: st
     """A Judgement from class probabilities (renormalised). The verdict is the most probable
     class; with `correct_at`, "correct" needs p_correct ≥ correct_at (a rule chosen for the
     precision of "correct") and an answer below it is incorrect or abstains, whichever is
-    likelier."""
+    likelier. With `error`, the judgement failed and has no verdict."""
     total = p_correct + p_incorrect + p_abstain
     probs = (p_correct / total, p_incorrect / total, p_abstain / total)
+    if error is not None:
+        return Judgement(None, *probs, judge=judge, facts=facts, error=error)
     verdict = (Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN)[probs.index(max(probs))]
     if correct_at is not None:
         if probs[0] >= correct_at:

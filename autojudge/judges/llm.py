@@ -1,9 +1,12 @@
 """LLM judge: any OpenAI-compatible endpoint grades answers SimpleQA-style into our three classes.
 
 Retries with exponential backoff, a per-request timeout, a concurrency limit, and a response
-cache on disk so that a re-run pays for nothing twice. An unparseable or failed reply becomes a
-Judgement with `error` set (and an uncommitted 1/3 each), never a crash. The API key comes from
-the environment (AUTOJUDGE_LLM_API_KEY, else OPENAI_API_KEY) and is never printed or logged.
+cache on disk so that a re-run pays for nothing twice. `check()` (called when the judge is
+loaded) asks the endpoint once, cheaply, before any run: an endpoint that cannot be reached or
+refuses the key is one JudgeError, not a run of failed rows. A reply that fails or cannot be
+read during a run is a failed Judgement (`error` set, no verdict), never a crash and never a
+verdict. The API key comes from the environment (AUTOJUDGE_LLM_API_KEY, else OPENAI_API_KEY)
+and is never printed or logged.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autojudge.cache import home
+from autojudge.judges.base import JudgeError
 from autojudge.types import Judgement, Record, Verdict
 
 PROMPT = """Your job is to grade a predicted answer against the gold target(s) for a question.
@@ -36,6 +40,8 @@ Predicted answer: {answer}
 Reply with exactly one letter: A for CORRECT, B for INCORRECT, C for NOT_ATTEMPTED."""
 
 LETTERS = {"A": Verdict.CORRECT, "B": Verdict.INCORRECT, "C": Verdict.ABSTAIN}
+CHECK_TIMEOUT = 10.0
+"""Longest wait, in seconds, for the endpoint's answer to `LLMJudge.check`."""
 
 
 def parse_grade(reply: str) -> Verdict | None:
@@ -94,11 +100,37 @@ class LLMJudge:
         if self._client is None:
             from openai import OpenAI
 
-            key = os.environ.get("AUTOJUDGE_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
             # Local servers need no key; the client insists on one, so pass a placeholder.
-            self._client = OpenAI(api_key=key or "not-needed", base_url=self.base_url,
+            self._client = OpenAI(api_key=_api_key() or "not-needed", base_url=self.base_url,
                                   timeout=self.timeout, max_retries=0)
         return self._client
+
+    def check(self) -> None:
+        """Fail now, with one JudgeError, when the endpoint cannot be used: no API key for
+        OpenAI's own endpoint, nothing answering at `base_url`, or the key refused. One cheap
+        request (GET /models), no retries, at most CHECK_TIMEOUT seconds; any other answer
+        (a server that lists no models) counts as reachable."""
+        from openai import (APIConnectionError, APIStatusError, AuthenticationError,
+                            PermissionDeniedError)
+
+        if self.base_url is None and not _api_key():
+            raise JudgeError("llm judge: no API key for OpenAI's endpoint; set "
+                             "AUTOJUDGE_LLM_API_KEY or OPENAI_API_KEY, or pass --base-url URL "
+                             "for another OpenAI-compatible server")
+        where = self.base_url or "OpenAI's endpoint"
+        try:
+            self.client().with_options(timeout=min(self.timeout, CHECK_TIMEOUT),
+                                       max_retries=0).models.list()
+        except (AuthenticationError, PermissionDeniedError) as err:
+            raise JudgeError(f"llm judge: {where} refused the API key (HTTP {err.status_code}); "
+                             "check AUTOJUDGE_LLM_API_KEY / OPENAI_API_KEY") from None
+        except APIStatusError:
+            return  # it answered
+        except APIConnectionError as err:  # refused, unresolvable, timed out
+            hint = ("is the server running and --base-url right (e.g. http://127.0.0.1:8000/v1)?"
+                    if self.base_url else "check the network, or pass --base-url URL")
+            raise JudgeError(f"llm judge: cannot reach {where} ({type(err).__name__}: {err}); "
+                             + hint) from None
 
     def judge(self, items: Sequence[Record]) -> list[Judgement]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
@@ -143,11 +175,11 @@ class LLMJudge:
         raise AssertionError("unreachable")
 
     def _failed(self, error: str) -> Judgement:
-        # No verdict could be read: INCORRECT as the fallback, so an unjudged answer is never
-        # rewarded, with even probabilities to show that nothing was decided.
-        third = 1.0 / 3.0
-        return Judgement(Verdict.INCORRECT, third, third, 1.0 - 2 * third, judge=self.name,
-                         error=error)
+        return Judgement.failure(self.name, error)
+
+
+def _api_key() -> str | None:
+    return os.environ.get("AUTOJUDGE_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
 
 
 def label_pairs(judge: LLMJudge, items: Sequence[Record]) -> list[dict]:

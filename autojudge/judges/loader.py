@@ -79,7 +79,9 @@ def _llm(model: str, base_url: str | None) -> Judge:
     if not model:
         raise JudgeError("name the model: --judge llm:MODEL (and --base-url URL for a server "
                          "other than OpenAI's)")
-    return LLMJudge(model, base_url)
+    judge = LLMJudge(model, base_url)
+    judge.check()  # one clear error now, not a run of failed rows
+    return judge
 
 
 def _served(scheme: str):

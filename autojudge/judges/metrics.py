@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from autojudge.judges.base import JudgeError
 from autojudge.types import Record
 
 CLASSES = ("correct", "incorrect", "abstain")
@@ -68,15 +69,21 @@ def judge_metrics(labels: Sequence[int], probs: np.ndarray, verdicts: np.ndarray
 
 def judge_outputs(judge: Any, items: Sequence[Record], chunk: int = 512
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 3) probabilities (correct, incorrect, abstain) and (N,) verdict indices of any Judge
-    (judges.base; not imported, so that metrics stays below the judges it measures), judged in
-    chunks with a progress bar. A verdict need not be the most probable class (a judge's
-    verdict rule may ask more of "correct")."""
+    """(N, 3) probabilities (correct, incorrect, abstain) and (N,) verdict indices of any Judge,
+    judged in chunks with a progress bar. A verdict need not be the most probable class (a
+    judge's verdict rule may ask more of "correct"). A judgement that failed has no verdict to
+    measure: JudgeError, naming how many failed."""
     from tqdm.auto import tqdm
 
-    rows, verdicts = [], []
+    rows, verdicts, failed = [], [], []
     for start in tqdm(range(0, len(items), chunk), desc=f"judging ({judge.name})", unit="chunk"):
         for j in judge.judge(items[start:start + chunk]):
+            if j.verdict is None:
+                failed.append(j.error)
+                continue
             rows.append([j.p_correct, j.p_incorrect, j.p_abstain])
             verdicts.append(CLASSES.index(j.verdict.value))
+    if failed:
+        raise JudgeError(f"{judge.name} failed on {len(failed)} of {len(items)} pairs (the "
+                         f"first: {failed[0]}); its metrics need a verdict on every pair")
     return np.array(rows).reshape(-1, 3), np.array(verdicts, dtype=int)

@@ -89,12 +89,12 @@ class StrictChecker:
 
     def judge(self, items: Sequence[Record]) -> list[Judgement]:
         """As a Judge: a verdict with probability 1; "can't tell" is an `error`, never a
-        verdict (its probabilities are uniform and must not be read as one)."""
+        verdict."""
         out = []
         for item in items:
             verdict = self.check(item)
             if verdict is None:
-                out.append(from_probs(1, 1, 1, self.name, error="can't tell"))
+                out.append(Judgement.failure(self.name, "can't tell"))
             else:
                 probs = [float(verdict is v) for v in
                          (Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN)]

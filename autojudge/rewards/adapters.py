@@ -22,7 +22,7 @@ from typing import Any
 
 from autojudge.config import RewardConfig, load_config
 from autojudge.io import parse_references
-from autojudge.judges.base import Judge
+from autojudge.judges.base import Judge, JudgeError
 from autojudge.judges.loader import load_judge
 from autojudge.rewards.schemes import _MARKUP, Reward
 from autojudge.types import Judgement, Rates, Record
@@ -46,29 +46,43 @@ class JudgedReward:
         return self.judge.judge(items)
 
     def __call__(self, questions: Sequence[str], references: Sequence[Any],
-                 answers: Sequence[str]) -> list[float]:
+                 answers: Sequence[str]) -> list[float | None]:
+        """One reward per answer; None where the judge failed (see Reward)."""
         return self.reward(self.judgements(questions, references, answers), list(answers))
 
 
 def rates(judgements: Sequence[Judgement]) -> dict[str, float]:
-    """Share of correct / incorrect / abstain verdicts, and truthfulness (correct − incorrect)."""
+    """Shares of all samples: correct / incorrect / abstain verdicts, failed judgements (no
+    verdict), and truthfulness (correct − incorrect)."""
     r = Rates.of(j.verdict for j in judgements)
     return {"correct": r.accuracy, "incorrect": r.hallucination, "abstain": r.abstention,
+            "failed": sum(j.failed for j in judgements) / len(judgements),
             "truthfulness": r.truthfulness}
+
+
+def require_verdicts(judgements: Sequence[Judgement], who: str) -> None:
+    """Refuse (JudgeError) a batch in which the judge failed, for a caller (`who`) that has no
+    way to say "no reward": a failed judgement is never passed on as a reward."""
+    failed = [j for j in judgements if j.failed]
+    if failed:
+        raise JudgeError(f"the judge failed on {len(failed)} of {len(judgements)} samples "
+                         f"(first: {failed[0].error}); {who} needs a reward for every sample")
 
 
 # --- TRL ---------------------------------------------------------------------------------------
 
 def trl_reward(judge: Judge | str = "default", reward: Reward | RewardConfig | None = None, *,
                reference_column: str = "reference",
-               question_column: str | None = None) -> Callable[..., list[float]]:
+               question_column: str | None = None) -> Callable[..., list[float | None]]:
     """A TRL reward function. TRL calls it with `prompts`, `completions`, `completion_ids`, its
     own helpers and every dataset column as keywords; we take the reference column (and the
-    question column if named, else the prompt's last user turn) and log the verdict rates."""
+    question column if named, else the prompt's last user turn) and log the verdict rates and
+    the share of failed judgements. A failed judgement's reward is None, which TRL reads as
+    "no reward" for that sample."""
     scorer = JudgedReward(judge, reward)
 
     def autojudge_reward(prompts: list[Any], completions: list[Any],
-                         **columns: Any) -> list[float]:
+                         **columns: Any) -> list[float | None]:
         if reference_column not in columns:
             known = ", ".join(sorted(k for k in columns if not k.startswith(("log_", "trainer",
                                                                            "completion_"))))
@@ -117,16 +131,20 @@ def shared() -> JudgedReward:
 
 def compute_score(data_source: str, solution_str: str, ground_truth: Any,
                   extra_info: dict[str, Any] | None = None) -> float:
-    """veRL's reward-function signature: one sample's reward. `data_source` is not used."""
+    """veRL's reward-function signature: one sample's reward. `data_source` is not used. A
+    failed judgement raises JudgeError (veRL has no "no reward")."""
     question = (extra_info or {}).get("question", "")
-    return shared()([question], [ground_truth], [solution_str])[0]
+    scorer = shared()
+    judgements = scorer.judgements([question], [ground_truth], [solution_str])
+    require_verdicts(judgements, "veRL")
+    return scorer.reward(judgements, [solution_str])[0]
 
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str],
                 labels: Sequence[Any]) -> dict[str, Any]:
     """OpenRLHF's custom reward function: queries are prompt + response, labels the references
     (see `openrlhf_items`). Returns rewards, scores in [0, 1] (for dynamic filtering) and
-    verdict rates for logging."""
+    verdict rates for logging. A batch with a failed judgement raises JudgeError."""
     import torch
 
     scorer = shared()
@@ -134,6 +152,7 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str],
     answers = [item["answer"] for item in items]
     judgements = scorer.judgements([item["question"] for item in items],
                                    [item["reference"] for item in items], answers)
+    require_verdicts(judgements, "OpenRLHF")
     rewards = scorer.reward(judgements, answers)
     logs = {f"autojudge/{k}": torch.tensor(v) for k, v in rates(judgements).items()}
     return {"rewards": torch.tensor(rewards, dtype=torch.float32),

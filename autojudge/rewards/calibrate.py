@@ -38,6 +38,8 @@ def read_judged(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     for row in read_rows(path, require=("question",)):
         if row.error:
             errors.append(row.error)
+        elif row.fields.get("verdict") is None and row.fields.get("error"):
+            errors.append(f"{row.location}: the judge failed on it ({row.fields['error']})")
         elif row.fields.get("verdict") not in verdicts:
             errors.append(f"{row.location}: field 'verdict': expected one of "
                           f"{', '.join(sorted(verdicts))}, got {row.fields.get('verdict')!r}")
@@ -50,9 +52,11 @@ def read_judged(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def stats_of(rows: Sequence[dict[str, Any]]) -> list[cal.QuestionStats]:
+    """Verdict counts per question; samples the judge failed on (no verdict) are left out."""
     groups: dict[str, list[Verdict]] = defaultdict(list)
     for row in rows:
-        groups[row["id"]].append(Verdict(row["verdict"]))
+        if row["verdict"] is not None:
+            groups[row["id"]].append(Verdict(row["verdict"]))
     return cal.question_stats(groups.items())
 
 

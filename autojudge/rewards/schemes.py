@@ -1,4 +1,5 @@
-"""Reward schemes: typed functions from Judgements (and the answers' text) to floats."""
+"""Reward schemes: typed functions from Judgements (and the answers' text) to floats; a judgement
+that failed gets no reward (None), never the reward of a verdict."""
 
 from __future__ import annotations
 
@@ -71,7 +72,10 @@ def is_malformed(answer: str) -> bool:
 
 @dataclass(frozen=True)
 class Reward:
-    """A scheme with its values and shaping terms: `reward(judgements, answers)` → floats."""
+    """A scheme with its values and shaping terms: `reward(judgements, answers)` → one reward
+    per answer, None where the judgement failed (`Judgement.error`): no reward, as TRL reads
+    None. Callers leave those answers out (mask them) or refuse the batch; they never stand in
+    a value for them."""
 
     values: RewardConfig
 
@@ -88,11 +92,13 @@ class Reward:
         """t* of this scheme's values."""
         return self.values.threshold
 
-    def __call__(self, judgements: Sequence[Judgement], answers: Sequence[str]) -> list[float]:
+    def __call__(self, judgements: Sequence[Judgement], answers: Sequence[str]
+                 ) -> list[float | None]:
         if len(judgements) != len(answers):
             raise ValueError(f"{len(judgements)} judgements for {len(answers)} answers")
         scheme = SCHEMES.get(self.values.scheme)
-        return [scheme(j, self.values) - self.shaping(a) for j, a in zip(judgements, answers)]
+        return [None if j.failed else scheme(j, self.values) - self.shaping(a)
+                for j, a in zip(judgements, answers)]
 
     def shaping(self, answer: str) -> float:
         """The penalty the shaping terms subtract from one answer's reward (≥ 0)."""

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 
 from autojudge._version import __version__
 from autojudge.io import Row, row_from_fields
-from autojudge.judges.base import Judge
-from autojudge.rewards.adapters import openrlhf_items, unit_scores
+from autojudge.judges.base import Judge, JudgeError
+from autojudge.rewards.adapters import openrlhf_items, require_verdicts, unit_scores
 from autojudge.rewards.schemes import Reward
 from autojudge.scoring import result_line
 from autojudge.serve.batcher import MicroBatcher, QueueFull
@@ -100,13 +100,15 @@ def _add_judge_routes(app: FastAPI, judge: Judge, reward: Reward, batcher: Micro
         return {"judge": judge.name,
                 "results": [result_line(r, j) for r, j in zip(rows, judgements, strict=True)]}
 
-    @app.post("/v1/reward", dependencies=auth, summary="Rewards under the configured scheme")
+    @app.post("/v1/reward", dependencies=auth,
+              summary="Rewards under the configured scheme (null where the judge failed)")
     async def reward_items(body: Items) -> dict[str, Any]:
         rows = _rows(body.items, settings)
         judgements = await _judge(batcher, rows)
         return {"scheme": reward.name, "threshold": reward.threshold,
                 "rewards": reward(judgements, [r.record.answer or "" for r in rows]),
-                "verdicts": [j.verdict.value for j in judgements]}
+                "verdicts": [None if j.failed else j.verdict.value for j in judgements],
+                "errors": [j.error for j in judgements]}
 
     @app.post("/get_reward", dependencies=auth,
               summary="OpenRLHF remote reward model: query / prompts / labels → rewards")
@@ -118,6 +120,10 @@ def _add_judge_routes(app: FastAPI, judge: Judge, reward: Reward, batcher: Micro
             raise _invalid(["query", int(index.group(1))] if index else [], str(err)) from None
         rows = _rows(items, settings, where="query")
         judgements = await _judge(batcher, rows)
+        try:
+            require_verdicts(judgements, "OpenRLHF")
+        except JudgeError as err:
+            raise HTTPException(500, str(err)) from None
         rewards = reward(judgements, [r.record.answer or "" for r in rows])
         return {"rewards": rewards, "scores": unit_scores(rewards, reward.values),
                 "extra_logs": {"p_correct": [j.p_correct for j in judgements]}}

@@ -14,7 +14,7 @@ from typing import Any
 
 from autojudge.config import Config, GenerationConfig, WarmStartConfig, save_config
 from autojudge.io import write_jsonl
-from autojudge.judges.base import Judge
+from autojudge.judges.base import Judge, JudgeError
 from autojudge.policy import Policy, chat_prompt, sample
 from autojudge.policy_eval import judged_rows
 from autojudge.types import Record
@@ -50,12 +50,16 @@ def knows(correct: int, samples: int, right_at: float) -> bool:
 def select_examples(rows: Sequence[dict[str, Any]], cfg: WarmStartConfig,
                     seed: int) -> tuple[list[Example], int]:
     """Examples from judged samples (one row per sample, grouped by `id`), and the number of
-    unknown questions. Mixed cases (right sometimes) are left out: neither lesson is true."""
+    unknown questions. Mixed cases (right sometimes) are left out: neither lesson is true; so
+    is a question with a sample the judge failed on (no verdict): it is not known to be
+    unknown."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["id"], []).append(row)
     known, unknown = [], []
     for samples in groups.values():
+        if any(s["verdict"] is None for s in samples):
+            continue
         correct = [s for s in samples if s["verdict"] == "correct"]
         if knows(len(correct), len(samples), cfg.right_at):
             best = max(correct, key=lambda s: s["p_correct"])
@@ -144,6 +148,9 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
                     batch_size=64)
     rows = judged_rows(judge, records, groups)
     write_jsonl(out / "samples.jsonl", rows)
+    if rows and all(r["verdict"] is None for r in rows):
+        raise JudgeError(f"warm-start: the judge failed on all {len(rows)} samples (the first: "
+                         f"{rows[0]['error']})")
     examples, unknown = select_examples(rows, cfg, config.ppo.seed)
     write_jsonl(out / "examples.jsonl", [asdict(e) for e in examples])
     if not examples:
