@@ -127,7 +127,8 @@ def from_line(line: dict[str, Any], judge: str) -> Judgement:
     facts = tuple(Fact(f["text"], FactStatus(f["status"]), f["probability"])
                   for f in line["facts"])
     return Judgement(Verdict(line["verdict"]), line["p_correct"], line["p_incorrect"],
-                     line["p_abstain"], judge=judge, facts=facts)
+                     line["p_abstain"], judge=judge, facts=facts,
+                     flags=tuple(line.get("flags", ())))
 
 
 def _detail(response) -> str:

@@ -22,12 +22,13 @@ from autojudge.io import InputError, Row, atomic_open, json_line, json_safe, rea
 from autojudge.judges.base import Judge
 from autojudge.types import Judgement
 
-OUTPUT_FIELDS = ("verdict", "p_correct", "p_incorrect", "p_abstain", "facts", "judge", "error")
+OUTPUT_FIELDS = ("verdict", "p_correct", "p_incorrect", "p_abstain", "facts", "judge", "error",
+                 "flags")
 """What each output line adds to the input's fields."""
 INPUT_PREFIX = "input_"
 """An input field named like an output field is kept as `input_<name>` (again if that is taken)."""
 EMPTY = {"verdict": None, "p_correct": None, "p_incorrect": None, "p_abstain": None,
-         "facts": [], "judge": None, "error": None}
+         "facts": [], "judge": None, "error": None, "flags": []}
 
 
 @dataclass(frozen=True)

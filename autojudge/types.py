@@ -74,6 +74,11 @@ class Judgement:
     facts: tuple[Fact, ...] = ()
     error: str | None = None
     """Why the judge could not decide (an unreachable endpoint, an unparseable LLM reply)."""
+    flags: tuple[str, ...] = ()
+    """The rules for degenerate answers that decided or limited this judgement
+    (autojudge.judges.degenerate): "repetition" (judged incorrect for repeating itself),
+    "truncated" (only its first characters judged), "claims_capped" (only its first claims
+    checked)."""
 
     def __post_init__(self) -> None:
         probs = (self.p_correct, self.p_incorrect, self.p_abstain)
@@ -110,6 +115,7 @@ class Judgement:
             ],
             "judge": self.judge,
             "error": self.error,
+            "flags": list(self.flags),
         }
 
 

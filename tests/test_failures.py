@@ -39,7 +39,7 @@ def test_a_failure_has_no_verdict():
     assert failed.failed and failed.verdict is None
     assert failed.to_dict() == {
         "verdict": None, "p_correct": None, "p_incorrect": None, "p_abstain": None,
-        "facts": [], "judge": "j", "error": "timeout"}
+        "facts": [], "judge": "j", "error": "timeout", "flags": []}
     assert from_probs(0.2, 0.5, 0.3, "j", error="bad reply").verdict is None
     with pytest.raises(ValueError, match="a verdict or an error"):
         Judgement(Verdict.INCORRECT, 0.0, 1.0, 0.0, judge="j", error="x")

@@ -205,7 +205,7 @@ def test_full_queue_503_client_retry_and_graceful_shutdown(tmp_path):
             proc.kill()
 
 
-# --- failures, in process --------------------------------------------------------
+# --- bounds and failures, in process --------------------------------------------------------
 
 def app_client(judge, **limits):
     from fastapi.testclient import TestClient
@@ -214,6 +214,26 @@ def app_client(judge, **limits):
     from autojudge.serve.settings import ServeSettings
 
     return TestClient(create_app(judge, Reward(load_config().reward), ServeSettings(**limits)))
+
+
+def test_one_request_costs_the_judge_a_bounded_amount():
+    """Past the characters or the claims one request may bring, 413 before any judging: with
+    at most 16 claims checked per answer (degenerate.py), a request costs at most max_items
+    comparisons and max_request_claims claim checks."""
+    from autojudge.judges.abstention import AbstentionJudge
+
+    item = {"question": "Who wrote Hamlet?", "reference": "Shakespeare",
+            "answer": " ".join(f"It was author {i}." for i in range(5))}  # 5 claims, 92 chars
+    with app_client(AbstentionJudge(), max_request_chars=1_000, max_request_claims=20) as app:
+        assert app.post("/v1/judge", json={"items": [item] * 4}).status_code == 200
+        claims = app.post("/v1/judge", json={"items": [item] * 5})
+        assert claims.status_code == 413
+        assert claims.json()["detail"] == ("25 answer claims to check in one request; the limit "
+                                           "is 20: send fewer items per request")
+        chars = app.post("/v1/reward", json={"items": [{**item, "answer": "x" * 900}] * 2})
+        assert chars.status_code == 413 and chars.json()["detail"].startswith(
+            "1,856 characters of questions, references and answers in one request; the limit "
+            "is 1,000")
 
 
 def test_a_failed_judgement_is_no_reward_and_refused_for_openrlhf():
@@ -234,3 +254,16 @@ def test_a_failed_judgement_is_no_reward_and_refused_for_openrlhf():
                                                 "labels": ["Paris", "Paris"]})
         assert refused.status_code == 500
         assert "failed on 1 of 2 samples" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("port", ["70000", "0", "-1", "http"])
+def test_a_bad_port_is_a_usage_error(port, capsys):
+    """Before: 70000 loaded the judge and died in uvicorn with an OverflowError traceback."""
+    from autojudge.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--judge", "abstention", "--port", port])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.endswith("autojudge serve: error: argument --port: expected a whole number from "
+                        f"1 to 65535, got '{port}'\n") and "Traceback" not in err

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from autojudge.cli.options import config_args, config_of, judge_args
+from autojudge.cli.options import config_args, config_of, judge_args, whole_number
 from autojudge.data.build import build
 from autojudge.io import parse_mapping
 from autojudge.jobs.judge import resolve_judge
@@ -17,18 +17,15 @@ from autojudge.trainers.judges import train_judge
 
 
 def add_score(sub: argparse._SubParsersAction) -> None:
-    def at_least_one(text: str) -> int:
-        if not text.strip().isdigit() or int(text) < 1:
-            raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-        return int(text)
-
     score = sub.add_parser(
         "score", help="Judge a file of (question, reference, answer) records.",
         description="Judge every row of a JSONL / CSV / Parquet file or saved dataset. Writes one "
-                    "strict JSON line per input line (a blank or unreadable one gets its error), "
-                    "in order, with the input's fields plus verdict, p_correct, p_incorrect, "
-                    "p_abstain, facts, judge and error; an input field with one of those names "
-                    "is kept as input_<name>. Values JSON cannot hold are written as: NaN and "
+                    "strict JSON line per input line (a blank or unreadable one, or one the "
+                    "judge failed on, gets its error and no verdict), in order, with the "
+                    "input's fields plus verdict, p_correct, p_incorrect, p_abstain, facts, "
+                    "judge, error and flags (rules for degenerate answers that applied: "
+                    "repetition, truncated, claims_capped); an input field with one of those "
+                    "names is kept as input_<name>. Values JSON cannot hold are written as: NaN and "
                     "infinity null, bytes base64 text, dates and times ISO 8601 text, durations "
                     "seconds, decimals text. OUTPUT.meta.json records the judge, chunk size and "
                     "input, which --resume must match. Exits 1 when no row was judged.")
@@ -42,7 +39,7 @@ def add_score(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--split", help="split of a saved DatasetDict")
     score.add_argument("--resume", action="store_true",
                        help="continue an interrupted run (same input, judge and options)")
-    score.add_argument("--chunk-size", type=at_least_one, default=256,
+    score.add_argument("--chunk-size", type=whole_number(1), default=256,
                        help="rows judged per batch (at least 1)")
     score.set_defaults(run=_score)
 

@@ -20,6 +20,20 @@ def config_args(parser: argparse.ArgumentParser, example: str = "data.seed=7 ppo
                         help=f"dotted overrides, e.g. {example}")
 
 
+def whole_number(low: int, high: int | None = None):
+    """An argparse type: a whole number in [low, high] (no upper bound without `high`); anything
+    else is argparse's one-line usage error."""
+    bounds = f"of at least {low}" if high is None else f"from {low} to {high}"
+
+    def parse(text: str) -> int:
+        value = int(text) if text.strip().isdigit() else None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected a whole number {bounds}, got {text!r}")
+        return value
+
+    return parse
+
+
 def judge_args(parser: argparse.ArgumentParser) -> None:
     """--judge and --base-url: which judge a command uses."""
     parser.add_argument("--judge", default="default", help=JUDGE_HELP)

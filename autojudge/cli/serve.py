@@ -9,7 +9,7 @@ import ipaddress
 import os
 import sys
 
-from autojudge.cli.options import config_args, judge_args
+from autojudge.cli.options import config_args, judge_args, whole_number
 from autojudge.config import ConfigError, load_config
 from autojudge.jobs.judge import resolve_judge
 from autojudge.rewards.schemes import Reward
@@ -34,7 +34,8 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                        help="reward scheme (ternary, expected, facts): short for reward.scheme=")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1; set a token before widening it)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=whole_number(1, 65535), default=8000,
+                       help="port, 1-65535 (default 8000)")
     for field in dataclasses.fields(ServeSettings):
         flag = "--" + field.name.replace("_", "-")
         serve.add_argument(flag, type=type(field.default), default=field.default,

@@ -15,6 +15,11 @@ every kind of answer weighing the same and signs fixed by their meaning, then T,
 the split as it comes; see Combiner.fit), so that p_correct = 0.8 means right about 80% of the
 time. The verdict is the most probable class.
 Judges saved before k, m and x existed load with w_k = w_m = w_x = 0.
+
+Degenerate answers (degenerate.py) are judged by rule, whatever the models say: only an answer's
+first 2,000 characters and its first 16 claims are judged (flagged "truncated",
+"claims_capped"), and an answer that repeats itself (a sentence 3 times or more) is incorrect
+with probability 1 (flagged "repetition"), even when what it repeats is right.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ import numpy as np
 from autojudge.judges.abstention import find_abstention
 from autojudge.judges.classifier import PairClassifier, softmax
 from autojudge.judges.comparison import ComparisonJudge
+from autojudge.judges.degenerate import judged_part, screen
 from autojudge.judges.facts import FactJudge, LABELS as FACT_LABELS, to_facts
 from autojudge.judges.base import from_probs
 from autojudge.judges.overlap import overlap
 from autojudge.judges.quantities import QuantityCheck, check_quantities
-from autojudge.types import Fact, FactStatus, Record, Verdict
+from autojudge.types import Fact, FactStatus, Judgement, Record, Verdict
 
 CONTRADICTED = FACT_LABELS.index("contradicted")
 
@@ -216,6 +222,9 @@ class EnsembleJudge:
         """The folder it was loaded from (it identifies the judge in `score`'s resume check)."""
 
     def features(self, items: Sequence[Record]) -> Features:
+        """The features of each item's judged part (degenerate.judged_part)."""
+        items = [r if r.answer is None else replace(r, answer=judged_part(r.answer))
+                 for r in items]
         z = self.comparison.logits(items)
         scored = self.fact_judge.claim_probs(items)
         facts = [to_facts(claims, p) for claims, p in scored]
@@ -253,14 +262,20 @@ class EnsembleJudge:
                 p, labels[on_policy] == 0, precision))
         return self
 
-    def judge(self, items: Sequence[Record]) -> list:
+    def judge(self, items: Sequence[Record]) -> list[Judgement]:
         f = self.features(items)
         probs = self.combiner.probs(f)
-        out = [from_probs(*map(float, p), judge=self.name, facts=fs,
-                          correct_at=self.combiner.correct_at)
-               for p, fs in zip(probs, f.facts, strict=True)]
-        # An abstention makes no claims: its facts are not reported.
-        return [replace(j, facts=()) if j.verdict is Verdict.ABSTAIN else j for j in out]
+        out = []
+        for p, fs, item in zip(probs, f.facts, items, strict=True):
+            j = from_probs(*map(float, p), judge=self.name, facts=fs,
+                           correct_at=self.combiner.correct_at)
+            # An abstention makes no claims: its facts are not reported.
+            j = replace(j, facts=()) if j.verdict is Verdict.ABSTAIN else j
+            rules = screen(item.answer or "")
+            if rules.repetitive:  # by rule, whatever the models say (degenerate.py)
+                j = Judgement(Verdict.INCORRECT, 0.0, 1.0, 0.0, judge=self.name, facts=j.facts)
+            out.append(replace(j, flags=rules.flags))
+        return out
 
     # --- persistence: a folder with comparison/, facts/ and judge.json ------------------------
 

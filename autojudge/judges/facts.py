@@ -12,16 +12,25 @@ from autojudge.judges.base import from_probs
 from autojudge.types import Fact, FactStatus, Record
 
 LABELS = ("supported", "contradicted", "unsupported")
+MAX_CLAIMS = 16
+"""Most claims of one answer the fact judge checks (its first ones): it bounds the cost of an
+answer with many claims (autojudge.judges.degenerate flags such an answer "claims_capped")."""
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
 _CLAUSE = re.compile(r"\s*;\s*|,\s+(?=(?:and|but|while|whereas|which|who|where|although)\b)"
                      r"|\s+(?=(?:but|whereas)\b)")
 _LEAD = re.compile(r"^(?:and|but|while|whereas|which|who|where|although)\s+", re.IGNORECASE)
 
 
+def sentences(text: str) -> list[str]:
+    """The text's sentences: split after `.`, `!` or `?` where the next word starts with a
+    capital letter or a digit (so "e.g. this" stays one)."""
+    return _SENTENCE.split(" ".join(text.split()))
+
+
 def split_claims(answer: str) -> list[str]:
     """Sentences, then clauses at `;` and at conjunctions / relative pronouns after a comma."""
     claims = []
-    for sentence in _SENTENCE.split(" ".join(answer.split())):
+    for sentence in sentences(answer):
         for clause in _CLAUSE.split(sentence):
             clause = _LEAD.sub("", clause.strip(" ,;")).strip()
             if clause and re.search(r"\w", clause):
@@ -44,16 +53,17 @@ class FactJudge:
     name = "facts"
 
     def __init__(self, classifier: PairClassifier, quantize: bool = True,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, max_claims: int = MAX_CLAIMS) -> None:
         self.classifier = classifier
         self.quantize = quantize
         self.batch_size = batch_size
+        self.max_claims = max_claims
 
     def claim_probs(self, items: Sequence[Record], min_claims: int = 1
                     ) -> list[tuple[list[str], np.ndarray]]:
-        """Per answer, its claims and their (claims, 3) probabilities in LABELS order; no claims
-        for answers under `min_claims`."""
-        claims = [split_claims(r.answer or "") for r in items]
+        """Per answer, its first `max_claims` claims and their (claims, 3) probabilities in
+        LABELS order; no claims for answers under `min_claims`."""
+        claims = [split_claims(r.answer or "")[:self.max_claims] for r in items]
         claims = [c if len(c) >= min_claims else [] for c in claims]
         texts_a = [premise(r) for r, cs in zip(items, claims, strict=True) for _ in cs]
         texts_b = [hypothesis(c) for cs in claims for c in cs]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from autojudge._version import __version__
 from autojudge.io import Row, row_from_fields
 from autojudge.judges.base import Judge, JudgeError
+from autojudge.judges.degenerate import claims_checked
 from autojudge.rewards.adapters import openrlhf_items, require_verdicts, unit_scores
 from autojudge.rewards.schemes import Reward
 from autojudge.scoring import result_line
@@ -130,7 +131,8 @@ def _add_judge_routes(app: FastAPI, judge: Judge, reward: Reward, batcher: Micro
 
 
 def _rows(items: list[dict[str, Any]], settings: ServeSettings, where: str = "items") -> list[Row]:
-    """Every item checked as `autojudge score` checks a row; 413 / 422 name the problem."""
+    """Every item checked as `autojudge score` checks a row, then the request's size; 413 / 422
+    name the problem."""
     if len(items) > settings.max_items:
         raise HTTPException(413, f"{len(items)} items in one request; the limit is "
                                  f"{settings.max_items}")
@@ -140,7 +142,24 @@ def _rows(items: list[dict[str, Any]], settings: ServeSettings, where: str = "it
                "type": "value_error"} for i, row in enumerate(rows) if row.error]
     if errors:
         raise HTTPException(422, errors)
+    _check_cost([row.record for row in rows], settings)
     return rows
+
+
+def _check_cost(records: list[Record], settings: ServeSettings) -> None:
+    """413 for a request over the bound on what it costs the judge: its characters, and the
+    claims the fact judge would check (degenerate.claims_checked)."""
+    chars = sum(len(r.question) + sum(map(len, r.reference)) + len(r.answer or "")
+                for r in records)
+    if chars > settings.max_request_chars:
+        raise HTTPException(413, f"{chars:,} characters of questions, references and answers "
+                                 f"in one request; the limit is {settings.max_request_chars:,}: "
+                                 "send fewer items per request")
+    claims = sum(claims_checked(r.answer or "") for r in records)
+    if claims > settings.max_request_claims:
+        raise HTTPException(413, f"{claims:,} answer claims to check in one request; the limit "
+                                 f"is {settings.max_request_claims:,}: send fewer items per "
+                                 "request")
 
 
 async def _judge(batcher: MicroBatcher, rows: list[Row]) -> list[Judgement]:

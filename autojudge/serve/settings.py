@@ -13,6 +13,11 @@ class ServeSettings:
     """Most items in one request; past it the answer is 413."""
     max_field_chars: int = 20_000
     """Longest question / reference / answer in characters; past it the answer is 422."""
+    max_request_chars: int = 200_000
+    """Most characters of questions, references and answers in one request; past it, 413."""
+    max_request_claims: int = 1_024
+    """Most answer claims the fact judge checks in one request (each answer's first 16); past
+    it, 413. With max_items it bounds what one request costs the judge."""
     max_queue: int = 2048
     """Most items waiting or being judged; a request that would pass it gets 503 + Retry-After."""
     max_batch: int = 256
@@ -21,7 +26,8 @@ class ServeSettings:
     """How long the first waiting item may wait for others to join its batch."""
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_items", "max_field_chars", "max_queue", "max_batch"):
+        for name in ("max_body_bytes", "max_items", "max_field_chars", "max_request_chars",
+                     "max_request_claims", "max_queue", "max_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_items > self.max_queue:
