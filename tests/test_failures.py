@@ -93,3 +93,22 @@ def test_warm_start_and_calibration_skip_failed_samples():
 def test_judge_metrics_refuse_failures():
     with pytest.raises(JudgeError, match="flaky failed on 1 of 2 pairs"):
         judge_outputs(Flaky(), records("Paris", "down"))
+
+
+def test_ppo_scoring_refuses_a_failed_judgement():
+    import pytest as _pytest
+
+    from autojudge.config import RewardConfig
+    from autojudge.judges.base import JudgeError
+    from autojudge.rewards.schemes import Reward
+    from autojudge.trainers.ppo_rollout import score_answers
+    from autojudge.types import Judgement, Record
+
+    class Down:
+        name = "down"
+
+        def judge(self, items):
+            return [Judgement.failure("down", "endpoint unreachable") for _ in items]
+
+    with _pytest.raises(JudgeError, match="failed on 1 of 1"):
+        score_answers(Down(), Reward(RewardConfig()), [Record("q?", ("a",))], ["a"], "cpu")

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from autojudge.config import Config, PPOConfig
-from autojudge.judges.base import Judge
+from autojudge.judges.base import Judge, JudgeError
 from autojudge.policy import Policy, prompt_ids
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
@@ -171,7 +171,13 @@ def score_answers(judge: Judge, reward: Reward, batch: Sequence[Record], answers
                   device: torch.device | str) -> Scores:
     """The judge's verdict on each answer to its question and the reward it earns."""
     judgements = judge.judge([Record(r.question, r.reference, a) for r, a in zip(batch, answers)])
-    rewards = torch.tensor(reward(judgements, answers), dtype=torch.float32, device=device)
+    values = reward(judgements, answers)
+    failed = [j for j, v in zip(judgements, values) if v is None]
+    if failed:  # never train on a failed judgement as if it were a verdict
+        raise JudgeError(f"the judge failed on {len(failed)} of {len(values)} rollout answers "
+                         f"(first: {failed[0].error}); stopping before this step's update - "
+                         "resume from the last checkpoint once the judge works")
+    rewards = torch.tensor(values, dtype=torch.float32, device=device)
     return Scores(rewards, [j.verdict for j in judgements])
 
 
