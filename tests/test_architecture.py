@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).parents[1] / "autojudge"
 
 LAYERS = [
     # foundation: plain data, config, files, the cache
-    {"autojudge._version", "autojudge.types", "autojudge.text", "autojudge.registry",
-     "autojudge.cache", "autojudge.config", "autojudge.io"},
+    {"autojudge._version", "autojudge._extras", "autojudge.types", "autojudge.text",
+     "autojudge.registry", "autojudge.cache", "autojudge.config", "autojudge.io"},
     {"autojudge.models", "autojudge.policy"},          # models and generation
     {"autojudge.data"},                                # data sources and splits
     {"autojudge.judges", "autojudge.client"},          # judges (the client is a remote judge)

@@ -9,6 +9,7 @@ import ipaddress
 import os
 import sys
 
+from autojudge._extras import require
 from autojudge.cli.options import config_args, judge_args, whole_number
 from autojudge.config import ConfigError, load_config
 from autojudge.jobs.judge import resolve_judge
@@ -55,8 +56,8 @@ def _doc(name: str) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    require("fastapi", "serve", "autojudge serve")  # before a judge is loaded (or trained)
+    uvicorn = require("uvicorn", "serve", "autojudge serve")
     overrides = [*args.overrides, *([f"reward.scheme={args.reward}"] if args.reward else [])]
     config = load_config(args.config, overrides)
     reward = Reward(config.reward)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autojudge._extras import pyplot
 from autojudge import models
 from autojudge.cache import say
 from autojudge.config import Config, RewardConfig, save_config
@@ -111,10 +112,7 @@ def plot_training(log: Path, path: Path) -> Path | None:
     """Rollout correct / incorrect / abstain rates and reward per PPO step."""
     if not log.is_file():
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("the training plot")
 
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     if not rows:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from autojudge._extras import require
 from autojudge.data.sources import normalize
 from autojudge.models import resolve
 from autojudge.types import Record
@@ -33,6 +34,8 @@ def token_f1_scores(items: Sequence[Record]) -> np.ndarray:
 
 def cosine_scores(items: Sequence[Record], encoder: str, batch_size: int = 64) -> np.ndarray:
     """(N,) best cosine similarity between the answer's and a reference's sentence embedding."""
+    require("sentence_transformers", "train",
+            "the cosine baseline of `autojudge judge eval` (--no-baselines skips it)")
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(resolve(encoder)), device="cpu")

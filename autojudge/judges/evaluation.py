@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from autojudge._extras import pyplot
 from autojudge.config import Config
 from autojudge.data.build import split_path
 from autojudge.data.labelled import labelled_pairs
@@ -89,10 +90,7 @@ def format_table(results: dict[str, Any]) -> str:
 
 def plot_reliability(results: dict[str, Any], path: Path) -> Path:
     """Observed frequency of correct against p_correct, one line per judge."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("the reliability plot")
 
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")

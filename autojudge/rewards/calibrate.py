@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autojudge._extras import pyplot
 from autojudge.cache import say
 from autojudge.config import RewardConfig
 from autojudge.io import InputError, read_rows
@@ -172,10 +173,7 @@ def _table(rows: Sequence[cal.SweepRow]) -> list[str]:
 
 def plot_report(report: CalibrationReport, out: Path) -> list[Path]:
     """risk_coverage.png and threshold_metrics.png in `out`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("the calibration plots")
 
     rec = report.recommendation
     fig, ax = plt.subplots(figsize=(5.5, 4.5))

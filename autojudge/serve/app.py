@@ -1,19 +1,18 @@
 """The FastAPI app of `autojudge serve`: judge and reward routes over one micro-batcher.
 
-Imported only by code that serves (it imports FastAPI at the top).
+FastAPI and pydantic come with the optional [serve] extra, so they are imported inside the
+functions that build and run the app, never at the top: `autojudge` and its CLI import this
+module without them. (No `from __future__ import annotations` either: FastAPI reads the route
+signatures, whose types exist only inside those functions.)
 """
 
-from __future__ import annotations
-
+import functools
 import hmac
 import re
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-
+from autojudge._extras import require
 from autojudge._version import __version__
 from autojudge.io import Row, row_from_fields
 from autojudge.judges.base import Judge, JudgeError
@@ -25,29 +24,44 @@ from autojudge.serve.batcher import MicroBatcher, QueueFull
 from autojudge.serve.settings import ServeSettings
 from autojudge.types import Judgement, Record
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI, HTTPException
+
 _FIELD = re.compile(r"field '(\w+)'")
 
 
-class Items(BaseModel):
-    items: list[dict[str, Any]] = Field(
-        description="Records as `autojudge score` reads them: question, reference (a string or "
-                    "a list of strings), answer, optional id; other fields are passed through.",
-        examples=[[{"id": "q1", "question": "What is the capital of France?",
-                    "reference": ["Paris"], "answer": "It is Paris."}]])
+@functools.cache
+def _schemas() -> tuple[type, type]:
+    """The request bodies (Items, OpenRLHFRequest) as pydantic models."""
+    from pydantic import BaseModel, Field
 
+    class Items(BaseModel):
+        items: list[dict[str, Any]] = Field(
+            description="Records as `autojudge score` reads them: question, reference (a string "
+                        "or a list of strings), answer, optional id; other fields are passed "
+                        "through.",
+            examples=[[{"id": "q1", "question": "What is the capital of France?",
+                        "reference": ["Paris"], "answer": "It is Paris."}]])
 
-class OpenRLHFRequest(BaseModel):
-    query: list[str] = Field(description="prompt + response, as OpenRLHF sends them")
-    prompts: list[str] = Field(description="the prompts; each query must start with its prompt")
-    labels: list[str | list[str]] = Field(
-        description="the reference answer(s) of each prompt: a string, a JSON list as a string, "
-                    "or a list of strings")
+    class OpenRLHFRequest(BaseModel):
+        query: list[str] = Field(description="prompt + response, as OpenRLHF sends them")
+        prompts: list[str] = Field(description="the prompts; each query must start with its "
+                                               "prompt")
+        labels: list[str | list[str]] = Field(
+            description="the reference answer(s) of each prompt: a string, a JSON list as a "
+                        "string, or a list of strings")
+
+    return Items, OpenRLHFRequest
 
 
 def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = None,
-               token: str | None = None) -> FastAPI:
+               token: str | None = None) -> "FastAPI":
     """The app; `token`, if given, is required as `Authorization: Bearer <token>` on /v1/* and
-    /get_reward."""
+    /get_reward. Raises MissingExtra without the [serve] extra."""
+    require("fastapi", "serve", "autojudge serve")
+    from fastapi import Depends, FastAPI, Request
+    from fastapi.responses import JSONResponse
+
     settings = settings or ServeSettings()
     batcher = MicroBatcher(judge, max_batch=settings.max_batch,
                            max_wait=settings.max_wait_ms / 1000, max_queue=settings.max_queue)
@@ -79,9 +93,12 @@ def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = No
     return app
 
 
-def _add_judge_routes(app: FastAPI, judge: Judge, reward: Reward, batcher: MicroBatcher,
+def _add_judge_routes(app: "FastAPI", judge: Judge, reward: Reward, batcher: MicroBatcher,
                       settings: ServeSettings, auth: list[Any]) -> None:
     """/v1/info, /v1/judge, /v1/reward and OpenRLHF's /get_reward, each behind `auth`."""
+    from fastapi import HTTPException
+
+    Items, OpenRLHFRequest = _schemas()  # class names: the /docs page shows them
 
     @app.get("/v1/info", dependencies=auth, summary="Judge, reward scheme and t*, version")
     async def info() -> dict[str, Any]:
@@ -133,6 +150,8 @@ def _add_judge_routes(app: FastAPI, judge: Judge, reward: Reward, batcher: Micro
 def _rows(items: list[dict[str, Any]], settings: ServeSettings, where: str = "items") -> list[Row]:
     """Every item checked as `autojudge score` checks a row, then the request's size; 413 / 422
     name the problem."""
+    from fastapi import HTTPException
+
     if len(items) > settings.max_items:
         raise HTTPException(413, f"{len(items)} items in one request; the limit is "
                                  f"{settings.max_items}")
@@ -149,6 +168,8 @@ def _rows(items: list[dict[str, Any]], settings: ServeSettings, where: str = "it
 def _check_cost(records: list[Record], settings: ServeSettings) -> None:
     """413 for a request over the bound on what it costs the judge: its characters, and the
     claims the fact judge would check (degenerate.claims_checked)."""
+    from fastapi import HTTPException
+
     chars = sum(len(r.question) + sum(map(len, r.reference)) + len(r.answer or "")
                 for r in records)
     if chars > settings.max_request_chars:
@@ -163,6 +184,8 @@ def _check_cost(records: list[Record], settings: ServeSettings) -> None:
 
 
 async def _judge(batcher: MicroBatcher, rows: list[Row]) -> list[Judgement]:
+    from fastapi import HTTPException
+
     try:
         return await batcher.judge([row.record for row in rows])
     except QueueFull:
@@ -171,12 +194,16 @@ async def _judge(batcher: MicroBatcher, rows: list[Row]) -> list[Judgement]:
         raise HTTPException(500, f"the judge failed: {type(err).__name__}: {err}") from None
 
 
-def _invalid(loc: list[Any], message: str) -> HTTPException:
+def _invalid(loc: list[Any], message: str) -> "HTTPException":
+    from fastapi import HTTPException
+
     return HTTPException(422, [{"loc": ["body", *loc], "msg": message, "type": "value_error"}])
 
 
 def _bearer(token: str | None):
     """A dependency that requires `Authorization: Bearer <token>` (constant-time compare)."""
+    from fastapi import HTTPException, Request
+
     expected = token.encode() if token else None
 
     async def check(request: Request) -> None:
@@ -226,5 +253,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope, receive, send) -> None:
+        from fastapi.responses import JSONResponse
+
         response = JSONResponse({"detail": f"request body over {self.limit:,} bytes"}, 413)
         await response(scope, receive, send)

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
+from autojudge._extras import require
 from autojudge.config import Config, PPOConfig
 from autojudge.judges.base import Judge, JudgeError
 from autojudge.policy import Policy, prompt_ids
@@ -57,6 +58,7 @@ def build_models(policy: Policy, cfg: PPOConfig) -> tuple[ActorCritic, nn.Module
     critic = copy.deepcopy(lm.get_decoder()) if cfg.value_head == "separate" else None
     ref_lm = None
     if cfg.lora:
+        require("peft", "train", "PPO with LoRA (ppo.lora=true)")
         from peft import LoraConfig, get_peft_model
 
         lm = get_peft_model(lm, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha,

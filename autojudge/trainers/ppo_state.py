@@ -14,6 +14,7 @@ from typing import Any
 import torch
 import yaml
 
+from autojudge._extras import require
 from autojudge.config import Config, save_config, to_dict
 
 CHECKPOINTS = "checkpoints"
@@ -167,6 +168,7 @@ class RunLogger:
         self.writer = None
         if not enabled:
             return
+        require("tensorboard", "train", "PPO's TensorBoard log")
         from torch.utils.tensorboard import SummaryWriter
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
