@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
-from autojudge.judges.base import JudgeError
-from autojudge.types import Fact, FactStatus, Judgement, Record, Verdict
+from autojudge.io import as_records
+from autojudge.judges.base import JudgeBase, JudgeError, read_meta, write_meta
+from autojudge.types import Fact, FactStatus, Item, Judgement, Record, Verdict
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 """Answers worth retrying: the server is busy (503 + Retry-After) or a proxy lost it."""
@@ -22,7 +24,7 @@ class ServiceError(JudgeError):
     """The served judge did not answer (after retries), or refused the request."""
 
 
-class JudgeClient:
+class JudgeClient(JudgeBase):
     """The Judge protocol over HTTP, plus `reward`, `info` and `healthy`.
 
     Requests larger than `max_items` are sent in several parts. Connection errors and 502 / 503
@@ -35,7 +37,8 @@ class JudgeClient:
         import httpx
 
         self.url = url.rstrip("/")
-        self.retries, self.backoff, self.max_items = retries, backoff, max_items
+        self.timeout, self.retries, self.backoff, self.max_items = timeout, retries, backoff, \
+            max_items
         token = token if token is not None else os.environ.get("AUTOJUDGE_TOKEN")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
@@ -48,24 +51,37 @@ class JudgeClient:
             self._name = str(self.info()["judge"])
         return self._name
 
-    def judge(self, items: Sequence[Record]) -> list[Judgement]:
+    def judge_records(self, records: Sequence[Record]) -> list[Judgement]:
         out: list[Judgement] = []
-        for start in range(0, len(items), self.max_items):
-            part = items[start:start + self.max_items]
+        for start in range(0, len(records), self.max_items):
+            part = records[start:start + self.max_items]
             answer = self._request("POST", "/v1/judge", {"items": [to_item(r) for r in part]})
             self._name = answer["judge"]
             out.extend(from_line(line, answer["judge"]) for line in answer["results"])
         return out
 
-    def reward(self, items: Sequence[Record]) -> list[float | None]:
-        """The server's rewards (its configured scheme) for `items`; None where its judge
-        failed (see autojudge.rewards.schemes.Reward)."""
+    def reward(self, items: Iterable[Item]) -> list[float | None]:
+        """The server's rewards (its configured scheme) for `items` (in any form `judge`
+        takes); None where its judge failed (see autojudge.rewards.schemes.Reward)."""
+        items = as_records(items)
         out: list[float | None] = []
         for start in range(0, len(items), self.max_items):
             part = items[start:start + self.max_items]
             answer = self._request("POST", "/v1/reward", {"items": [to_item(r) for r in part]})
             out.extend(None if r is None else float(r) for r in answer["rewards"])
         return out
+
+    def save(self, path: str | Path) -> None:
+        """The server's URL and the request settings (never the token: AUTOJUDGE_TOKEN)."""
+        write_meta(path, "http", {"url": self.url, "timeout": self.timeout,
+                                  "retries": self.retries, "backoff": self.backoff,
+                                  "max_items": self.max_items})
+
+    @classmethod
+    def load(cls, path: Path) -> JudgeClient:
+        meta = read_meta(path)
+        return cls(meta["url"], timeout=float(meta["timeout"]), retries=int(meta["retries"]),
+                   backoff=float(meta["backoff"]), max_items=int(meta["max_items"]))
 
     def info(self) -> dict[str, Any]:
         """Judge name, reward scheme with t*, version and limits."""

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from autojudge.types import Record
+from autojudge.types import Item, Record
 
 FIELDS = ("question", "reference", "answer", "id")
 MAX_FIELD_CHARS = 100_000
@@ -161,6 +162,45 @@ def _to_record(
     extra = {k: json_safe(v) for k, v in fields.items() if k not in used}
     return Record(values["question"], values.get("reference", ()), values.get("answer"),
                   values.get("id"), extra), None
+
+
+class ItemError(ValueError):
+    """An item given to `Judge.judge` (or `autojudge.reward`) that cannot be judged; the message
+    names its index and field."""
+
+
+_TUPLE = ("question", "reference", "answer")
+
+
+def as_records(items: Iterable[Item]) -> list[Record]:
+    """Items in any form `Judge.judge` accepts (see `autojudge.types.Item`) as Records, checked
+    as `autojudge score` checks a row (a question, a non-empty reference, a string answer);
+    ItemError names the first bad item's index and field. Records pass through unchanged."""
+    one = isinstance(items, (str, Record, Mapping)) or (
+        isinstance(items, tuple) and bool(items) and isinstance(items[0], str))
+    if one:
+        raise ItemError(f"expected a list of items, got one {type(items).__name__}; to judge "
+                        "one item, pass a list of one")
+    return [_as_record(i, item) for i, item in enumerate(items)]
+
+
+def _as_record(index: int, item: Any) -> Record:
+    where = f"items[{index}]"
+    if isinstance(item, Record):
+        return item
+    if isinstance(item, (tuple, list)):
+        if len(item) != len(_TUPLE):
+            raise ItemError(f"{where}: a tuple is (question, reference, answer), got "
+                            f"{len(item)} values")
+        item = dict(zip(_TUPLE, item))
+    elif not isinstance(item, Mapping):
+        raise ItemError(f"{where}: expected a Record, a (question, reference, answer) tuple or "
+                        f"a dict with those keys, got {type(item).__name__}")
+    # no length limit: that is for files and requests; the judges cut long answers themselves
+    row = row_from_fields(where, dict(item), max_chars=sys.maxsize)
+    if row.record is None:
+        raise ItemError(row.error)
+    return row.record
 
 
 def json_safe(value: Any) -> Any:

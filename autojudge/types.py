@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -48,6 +48,12 @@ class Record:
         if self.answer is not None and not isinstance(self.answer, str):
             raise TypeError(f"Record.answer must be a string or None, got {self.answer!r}")
         object.__setattr__(self, "reference", tuple(refs))
+
+
+Item = Record | tuple[str, str | Sequence[str], str] | Mapping[str, Any]
+"""One item to judge, in any form `Judge.judge` accepts: a Record, a (question, reference,
+answer) tuple, or a dict with keys question, reference and answer (and optionally id; other keys
+are kept in `Record.extra`). A reference is a string or a list of strings."""
 
 
 @dataclass(frozen=True)

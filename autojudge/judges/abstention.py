@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from autojudge.judges.base import from_probs
-from autojudge.types import Record
+from autojudge.judges.base import JudgeBase, from_probs, read_meta, write_meta
+from autojudge.types import Judgement, Record
 
 _NEG = r"(?:do not|don't|dont|did not|didn't|cannot|can't|can not|could not|couldn't|am not|" \
        r"'m not|are not|is not|isn't|have no|has no|lack|won't|will not|unable to|not able to)"
@@ -77,7 +78,7 @@ def find_abstention(answer: str) -> AbstentionFinding:
     return AbstentionFinding(False, None, committed)
 
 
-class AbstentionJudge:
+class AbstentionJudge(JudgeBase):
     """Rules only: abstain or not. As a standalone judge it cannot tell correct from incorrect,
     so a non-abstention gets p_correct = p_incorrect."""
 
@@ -90,8 +91,13 @@ class AbstentionJudge:
         return [self.confidence if find_abstention(a).abstains else 1.0 - self.confidence
                 for a in answers]
 
-    def judge(self, items: Sequence[Record]) -> list:
-        out = []
-        for p in self.p_abstain([item.answer or "" for item in items]):
-            out.append(from_probs((1 - p) / 2, (1 - p) / 2, p, self.name))
-        return out
+    def judge_records(self, records: Sequence[Record]) -> list[Judgement]:
+        return [from_probs((1 - p) / 2, (1 - p) / 2, p, self.name)
+                for p in self.p_abstain([r.answer or "" for r in records])]
+
+    def save(self, path: str | Path) -> None:
+        write_meta(path, "abstention", {"confidence": self.confidence})
+
+    @classmethod
+    def load(cls, path: Path) -> AbstentionJudge:
+        return cls(float(read_meta(path)["confidence"]))

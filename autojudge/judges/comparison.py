@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from autojudge.judges.classifier import PairClassifier, softmax
-from autojudge.judges.base import from_probs
-from autojudge.types import Record
+from autojudge.judges.base import JudgeBase, from_probs
+from autojudge.types import Judgement, Record
 
 LABELS = ("correct", "incorrect", "abstain")
 
@@ -20,7 +20,7 @@ def pair_texts(items: Sequence[Record]) -> tuple[list[str], list[str]]:
     return texts_a, texts_b
 
 
-class ComparisonJudge:
+class ComparisonJudge(JudgeBase):
     """"Do the answer and a reference mean the same?" — correct / incorrect / abstain."""
 
     name = "comparison"
@@ -37,6 +37,6 @@ class ComparisonJudge:
         return self.classifier.logits(texts_a, texts_b, batch_size=self.batch_size,
                                       quantize=self.quantize, progress=progress)
 
-    def judge(self, items: Sequence[Record]) -> list:
-        probs = softmax(self.logits(items))
+    def judge_records(self, records: Sequence[Record]) -> list[Judgement]:
+        probs = softmax(self.logits(records))
         return [from_probs(*map(float, p), judge=self.name) for p in probs]

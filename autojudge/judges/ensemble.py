@@ -24,10 +24,10 @@ with probability 1 (flagged "repetition"), even when what it repeats is right.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +35,8 @@ from autojudge.judges.abstention import find_abstention
 from autojudge.judges.classifier import PairClassifier, softmax
 from autojudge.judges.comparison import ComparisonJudge
 from autojudge.judges.degenerate import judged_part, screen
-from autojudge.judges.facts import FactJudge, LABELS as FACT_LABELS, to_facts
-from autojudge.judges.base import from_probs
+from autojudge.judges.facts import LABELS as FACT_LABELS, MAX_CLAIMS, FactJudge, to_facts
+from autojudge.judges.base import JudgeBase, from_probs, read_meta, write_meta
 from autojudge.judges.overlap import overlap
 from autojudge.judges.quantities import QuantityCheck, check_quantities
 from autojudge.types import Fact, FactStatus, Judgement, Record, Verdict
@@ -210,7 +210,9 @@ def _fit(start: Combiner, f: Features, labels: np.ndarray, weights: np.ndarray,
     return make(minimize(nll, np.zeros(4 + len(free)), method="L-BFGS-B", bounds=bounds).x)
 
 
-class EnsembleJudge:
+class EnsembleJudge(JudgeBase):
+    """The default judge (see the module docstring)."""
+
     name = "autojudge-ensemble"
 
     def __init__(self, comparison: ComparisonJudge, facts: FactJudge,
@@ -262,11 +264,11 @@ class EnsembleJudge:
                 p, labels[on_policy] == 0, precision))
         return self
 
-    def judge(self, items: Sequence[Record]) -> list[Judgement]:
-        f = self.features(items)
+    def judge_records(self, records: Sequence[Record]) -> list[Judgement]:
+        f = self.features(records)
         probs = self.combiner.probs(f)
         out = []
-        for p, fs, item in zip(probs, f.facts, items, strict=True):
+        for p, fs, item in zip(probs, f.facts, records, strict=True):
             j = from_probs(*map(float, p), judge=self.name, facts=fs,
                            correct_at=self.combiner.correct_at)
             # An abstention makes no claims: its facts are not reported.
@@ -279,29 +281,44 @@ class EnsembleJudge:
 
     # --- persistence: a folder with comparison/, facts/ and judge.json ------------------------
 
-    def save(self, path: Path) -> None:
-        self.comparison.classifier.save(path / "comparison")
-        self.fact_judge.classifier.save(path / "facts")
-        (path / "judge.json").write_text(json.dumps(
-            {"kind": "ensemble", "combiner": asdict(self.combiner),
-             "quantize": self.comparison.quantize,
-             "max_length": {"comparison": self.comparison.classifier.max_length,
-                            "facts": self.fact_judge.classifier.max_length}},
-            indent=2) + "\n")
+    def save(self, path: str | Path) -> None:
+        """Everything the judge is: both cross-encoders and, in judge.json, the combiner, each
+        part's int8 switch, input window and batch size, and the fact judge's claim cap."""
+        path, parts = Path(path), {"comparison": self.comparison, "facts": self.fact_judge}
+        for name, part in parts.items():
+            part.classifier.save(path / name)
+        write_meta(path, "ensemble", {
+            "combiner": asdict(self.combiner),
+            "quantize": {name: part.quantize for name, part in parts.items()},
+            "max_length": {name: part.classifier.max_length for name, part in parts.items()},
+            "batch_size": {name: part.batch_size for name, part in parts.items()},
+            "max_claims": self.fact_judge.max_claims})
 
     @classmethod
-    def load(cls, path: Path) -> EnsembleJudge:
-        meta = json.loads((path / "judge.json").read_text())
+    def load(cls, path: str | Path) -> EnsembleJudge:
+        path = Path(path)
+        meta = read_meta(path)
         combiner = combiner_from_json(meta["combiner"])
-        quantize = bool(meta.get("quantize", True))
-        # Judges saved before max_length was recorded were all trained at 128.
-        lengths = meta.get("max_length", {"comparison": 128, "facts": 128})
-        judge = cls(ComparisonJudge(PairClassifier.load(path / "comparison",
-                                                        lengths["comparison"]), quantize),
-                    FactJudge(PairClassifier.load(path / "facts", lengths["facts"]), quantize),
-                    combiner)
+        # Older judges: one int8 switch for both parts, windows of 128, the default batch
+        # sizes and claim cap.
+        quantize = _per_part(meta.get("quantize", True))
+        lengths = _per_part(meta.get("max_length", 128))
+        batch = _per_part(meta.get("batch_size", 32))
+        comparison = ComparisonJudge(PairClassifier.load(path / "comparison",
+                                                         lengths["comparison"]),
+                                     quantize["comparison"], batch["comparison"])
+        facts = FactJudge(PairClassifier.load(path / "facts", lengths["facts"]),
+                          quantize["facts"], batch["facts"],
+                          meta.get("max_claims", MAX_CLAIMS))
+        judge = cls(comparison, facts, combiner)
         judge.folder = path
         return judge
+
+
+def _per_part(value: Any) -> dict[str, Any]:
+    """A judge.json setting per part ({"comparison": .., "facts": ..}); one value for both in
+    judges saved before the parts could differ."""
+    return value if isinstance(value, dict) else {"comparison": value, "facts": value}
 
 
 def combiner_from_json(fields: dict) -> Combiner:

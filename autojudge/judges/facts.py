@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from autojudge.judges.classifier import PairClassifier, softmax
-from autojudge.judges.base import from_probs
-from autojudge.types import Fact, FactStatus, Record
+from autojudge.judges.base import JudgeBase, from_probs
+from autojudge.types import Fact, FactStatus, Judgement, Record
 
 LABELS = ("supported", "contradicted", "unsupported")
 MAX_CLAIMS = 16
@@ -47,7 +47,7 @@ def hypothesis(claim: str) -> str:
     return claim if len(claim.split()) >= 4 else f"The answer is {claim}."
 
 
-class FactJudge:
+class FactJudge(JudgeBase):
     """Checks each claim of an answer with an entailment cross-encoder (NLI classes LABELS)."""
 
     name = "facts"
@@ -76,10 +76,10 @@ class FactJudge:
         """The claims of each answer with their status; () for answers under `min_claims`."""
         return [to_facts(cs, p) for cs, p in self.claim_probs(items, min_claims)]
 
-    def judge(self, items: Sequence[Record]) -> list:
+    def judge_records(self, records: Sequence[Record]) -> list[Judgement]:
         """Correct iff every claim is supported: p_correct is the least-supported claim's P."""
         out = []
-        for facts in self.facts(items):
+        for facts in self.facts(records):
             supported = [f.probability if f.status is FactStatus.SUPPORTED else 1 - f.probability
                          for f in facts] or [0.0]
             p = min(supported)

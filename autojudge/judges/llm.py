@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autojudge.cache import home
-from autojudge.judges.base import JudgeError
+from autojudge.judges.base import JudgeBase, JudgeError, read_meta, write_meta
 from autojudge.types import Judgement, Record, Verdict
 
 PROMPT = """Your job is to grade a predicted answer against the gold target(s) for a question.
@@ -81,7 +81,10 @@ class ResponseCache:
             self._db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?)", (key, reply))
 
 
-class LLMJudge:
+class LLMJudge(JudgeBase):
+    """SimpleQA-style grading by a model behind an OpenAI-compatible endpoint (see the module
+    docstring)."""
+
     def __init__(self, model: str, base_url: str | None = None, *, concurrency: int = 8,
                  timeout: float = 60.0, retries: int = 4, cache: ResponseCache | None = None
                  ) -> None:
@@ -132,9 +135,22 @@ class LLMJudge:
             raise JudgeError(f"llm judge: cannot reach {where} ({type(err).__name__}: {err}); "
                              + hint) from None
 
-    def judge(self, items: Sequence[Record]) -> list[Judgement]:
+    def judge_records(self, records: Sequence[Record]) -> list[Judgement]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(self._one, items))
+            return list(pool.map(self._one, records))
+
+    def save(self, path: str | Path) -> None:
+        """Model, endpoint and request settings (never the API key, which comes from the
+        environment); loading it checks the endpoint, as `load_judge("llm:MODEL")` does."""
+        write_meta(path, "llm", {"model": self.model, "base_url": self.base_url,
+                                 "concurrency": self.concurrency, "timeout": self.timeout,
+                                 "retries": self.retries})
+
+    @classmethod
+    def load(cls, path: Path) -> LLMJudge:
+        meta = read_meta(path)
+        return cls(meta["model"], meta["base_url"], concurrency=int(meta["concurrency"]),
+                   timeout=float(meta["timeout"]), retries=int(meta["retries"]))
 
     def _one(self, item: Record) -> Judgement:
         prompt = PROMPT.format(question=item.question, reference=" | ".join(item.reference),

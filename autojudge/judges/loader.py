@@ -15,9 +15,10 @@ from autojudge.config import Config, load_config
 from autojudge.data.build import FORMAT
 from autojudge.data.labelled import POLICY_ANSWERS
 from autojudge.judges.abstention import AbstentionJudge
-from autojudge.judges.base import JUDGES, Judge, JudgeError
+from autojudge.judges.base import JUDGES, META, SAVED, Judge, JudgeError, JudgeFactory, read_meta
 from autojudge.judges.ensemble import EnsembleJudge
 from autojudge.judges.llm import LLMJudge
+from autojudge.judges.strict import StrictChecker
 from autojudge.registry import UnknownNameError
 
 
@@ -31,10 +32,10 @@ def default_judge_dir(config: Config) -> Path:
     return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
-def load_judge(spec: str = "default", *, base_url: str | None = None,
+def load_judge(spec: str | Path = "default", *, base_url: str | None = None,
                config: Config | None = None) -> Judge:
     """`default` (the judge trained for `config`, by default the embedded one), a saved judge
-    folder, or `kind[:argument]`.
+    folder (written by `autojudge judge train` or `judge.save(folder)`), or `kind[:argument]`.
 
     Examples: `default`, `./my-judge`, `abstention`, `llm:gpt-4o-mini` (with `base_url` for any
     OpenAI-compatible server), `http://127.0.0.1:8000` (a running `autojudge serve`).
@@ -43,7 +44,7 @@ def load_judge(spec: str = "default", *, base_url: str | None = None,
         return load_default(config or load_config())
     if Path(spec).expanduser().is_dir():
         return load_folder(Path(spec).expanduser())
-    kind, _, argument = spec.partition(":")
+    kind, _, argument = str(spec).partition(":")
     if kind not in JUDGES:
         raise UnknownNameError(f"unknown judge {kind!r}; known: default, a saved judge folder, "
                                f"{', '.join(JUDGES.names())}")
@@ -54,7 +55,7 @@ def load_default(config: Config) -> Judge:
     """The default judge trained for `config`; a clear error naming the command that trains it
     when there is none yet."""
     folder = default_judge_dir(config)
-    if not (folder / "judge.json").is_file():
+    if not (folder / META).is_file():
         raise JudgeError(
             f"no default judge trained yet for this config (encoder {config.models.encoder}, "
             f"data seed {config.data.seed}; expected in {folder}). Train it once with "
@@ -64,27 +65,28 @@ def load_default(config: Config) -> Judge:
 
 
 def load_folder(folder: Path) -> Judge:
-    """A judge saved by `autojudge judge train`."""
-    meta = folder / "judge.json"
-    if not meta.is_file():
-        raise JudgeError(f"{folder} is not a saved judge (no judge.json); train one with "
-                         "`autojudge judge train`.")
-    kind = json.loads(meta.read_text()).get("kind")
-    if kind != "ensemble":
-        raise JudgeError(f"{meta}: unknown judge kind {kind!r}")
-    return EnsembleJudge.load(folder)
+    """A judge saved by `autojudge judge train` or `judge.save(folder)`, of the kind its
+    judge.json names."""
+    kind = read_meta(folder).get("kind")
+    if not isinstance(kind, str) or kind not in SAVED:
+        raise JudgeError(f"{folder / META}: unknown judge kind {kind!r}; known: "
+                         f"{', '.join(SAVED.names())}")
+    return SAVED.get(kind)(folder)
 
 
 def _llm(model: str, base_url: str | None) -> Judge:
     if not model:
         raise JudgeError("name the model: --judge llm:MODEL (and --base-url URL for a server "
                          "other than OpenAI's)")
-    judge = LLMJudge(model, base_url)
+    return _checked(LLMJudge(model, base_url))
+
+
+def _checked(judge: LLMJudge) -> LLMJudge:
     judge.check()  # one clear error now, not a run of failed rows
     return judge
 
 
-def _served(scheme: str):
+def _served(scheme: str) -> JudgeFactory:
     """`http://host:port` (a running `autojudge serve`) as a judge."""
     def make(rest: str, _: str | None = None) -> Judge:
         return JudgeClient(f"{scheme}:{rest}")
@@ -98,6 +100,11 @@ def _register() -> None:
     JUDGES.add("llm", _llm)
     JUDGES.add("http", _served("http"))
     JUDGES.add("https", _served("https"))
+    SAVED.add("ensemble", EnsembleJudge.load)
+    SAVED.add("abstention", AbstentionJudge.load)
+    SAVED.add("strict", StrictChecker.load)
+    SAVED.add("llm", lambda folder: _checked(LLMJudge.load(folder)))
+    SAVED.add("http", JudgeClient.load)
 
 
 if "llm" not in JUDGES:

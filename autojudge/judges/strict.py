@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 from autojudge.data.sources import relation_of
 from autojudge.judges.abstention import find_abstention
-from autojudge.judges.base import from_probs
+from autojudge.judges.base import JudgeBase, from_probs, read_meta, write_meta
 from autojudge.judges.overlap import overlap, states
 from autojudge.judges.quantities import QuantityCheck, check_quantities
 from autojudge.text import normalize
@@ -43,7 +44,7 @@ def relation_values(records: Iterable[Record]) -> dict[str, list[str]]:
     return {k: list(v.values()) for k, v in values.items()}
 
 
-class StrictChecker:
+class StrictChecker(JudgeBase):
     """A grader with three verdicts and "can't tell"; see the module docstring."""
 
     name = "strict"
@@ -87,11 +88,11 @@ class StrictChecker:
                 if (key := normalize(v)) and f" {key} " not in question
                 and not any(key in r or r in key for r in refs)]
 
-    def judge(self, items: Sequence[Record]) -> list[Judgement]:
+    def judge_records(self, records: Sequence[Record]) -> list[Judgement]:
         """As a Judge: a verdict with probability 1; "can't tell" is an `error`, never a
         verdict."""
         out = []
-        for item in items:
+        for item in records:
             verdict = self.check(item)
             if verdict is None:
                 out.append(Judgement.failure(self.name, "can't tell"))
@@ -100,3 +101,11 @@ class StrictChecker:
                          (Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN)]
                 out.append(from_probs(*probs, judge=self.name))
         return out
+
+    def save(self, path: str | Path) -> None:
+        write_meta(path, "strict", {"max_extra": self.max_extra, "values": self.values})
+
+    @classmethod
+    def load(cls, path: Path) -> StrictChecker:
+        meta = read_meta(path)
+        return cls(meta["values"], int(meta["max_extra"]))

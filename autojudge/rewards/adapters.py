@@ -1,4 +1,5 @@
-"""Our judge + reward as the reward function of other RL frameworks.
+"""Our judge + reward as a list-based function (`reward`, `JudgedReward`) and as the reward
+function of other RL frameworks.
 
 - TRL (GRPOTrainer, RLOOTrainer): `reward_funcs=[trl_reward(...)]`; the dataset needs a column
   with the reference answer(s) (`reference` unless told otherwise).
@@ -21,11 +22,26 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autojudge.config import RewardConfig, load_config
-from autojudge.io import parse_references
+from autojudge.io import ItemError, parse_references
 from autojudge.judges.base import Judge, JudgeError
 from autojudge.judges.loader import load_judge
 from autojudge.rewards.schemes import _MARKUP, Reward
 from autojudge.types import Judgement, Rates, Record
+
+
+def reward(questions: Sequence[str], references: Sequence[str | Sequence[str]],
+           answers: Sequence[str], *, judge: Judge | str = "default",
+           values: Reward | RewardConfig | None = None, batch_size: int | None = None,
+           show_progress: bool = False) -> list[float | None]:
+    """One shaped reward per answer, judged against its references (each a string or a list
+    of acceptable answers) by `judge` (a Judge or a spec for `load_judge`; load it once and
+    pass it when calling often) under `values` (the configured reward by default). Where the
+    judge failed (an unreachable endpoint, "can't tell") the reward is None, never the reward
+    of a verdict: leave that answer out. `autojudge.io.ItemError` names the index and field of
+    a bad item."""
+    scorer = JudgedReward(judge, values)
+    return scorer(questions, references, answers, batch_size=batch_size,
+                  show_progress=show_progress)
 
 
 class JudgedReward:
@@ -37,18 +53,37 @@ class JudgedReward:
         self.reward = reward if isinstance(reward, Reward) else Reward(reward or RewardConfig())
 
     def judgements(self, questions: Sequence[str], references: Sequence[Any],
-                   answers: Sequence[str]) -> list[Judgement]:
+                   answers: Sequence[str], *, batch_size: int | None = None,
+                   show_progress: bool = False) -> list[Judgement]:
         if not len(questions) == len(references) == len(answers):
             raise ValueError(f"{len(questions)} questions, {len(references)} references and "
                              f"{len(answers)} answers: one of each per sample")
-        items = [Record(q, parse_references(ref), a) for q, ref, a in
-                 zip(questions, references, answers)]
-        return self.judge.judge(items)
+        items = [_record(i, q, ref, a)
+                 for i, (q, ref, a) in enumerate(zip(questions, references, answers))]
+        if batch_size is None and not show_progress:  # a judge of one's own may take only items
+            return self.judge.judge(items)
+        return self.judge.judge(items, batch_size=batch_size, show_progress=show_progress)
 
     def __call__(self, questions: Sequence[str], references: Sequence[Any],
-                 answers: Sequence[str]) -> list[float | None]:
+                 answers: Sequence[str], *, batch_size: int | None = None,
+                 show_progress: bool = False) -> list[float | None]:
         """One reward per answer; None where the judge failed (see Reward)."""
-        return self.reward(self.judgements(questions, references, answers), list(answers))
+        judgements = self.judgements(questions, references, answers, batch_size=batch_size,
+                                     show_progress=show_progress)
+        return self.reward(judgements, list(answers))
+
+
+def _record(index: int, question: Any, reference: Any, answer: Any) -> Record:
+    """One sample as a Record; the question may be empty (veRL passes one only in
+    extra_info), the references are read as `parse_references` reads labels."""
+    for field, value in (("question", question), ("answer", answer)):
+        if not isinstance(value, str):
+            raise ItemError(f"items[{index}]: field {field!r}: expected a string, got "
+                            f"{type(value).__name__}")
+    try:
+        return Record(question, parse_references(reference), answer)
+    except ValueError as err:
+        raise ItemError(f"items[{index}]: field 'reference': {err}") from None
 
 
 def rates(judgements: Sequence[Judgement]) -> dict[str, float]:
