@@ -59,8 +59,10 @@ def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = No
     """The app; `token`, if given, is required as `Authorization: Bearer <token>` on /v1/* and
     /get_reward. Raises MissingExtra without the [serve] extra."""
     require("fastapi", "serve", "autojudge serve")
+    require("fastapi_offline", "serve", "autojudge serve")
     from fastapi import Depends, FastAPI, Request
     from fastapi.responses import JSONResponse
+    from fastapi_offline import FastAPIOffline
 
     settings = settings or ServeSettings()
     batcher = MicroBatcher(judge, max_batch=settings.max_batch,
@@ -72,8 +74,12 @@ def create_app(judge: Judge, reward: Reward, settings: ServeSettings | None = No
         yield
         await batcher.close()  # uvicorn has finished in-flight requests by now
 
-    app = FastAPI(title="autojudge", version=__version__, lifespan=lifespan,
-                  description="Judgements and shaped rewards for (question, reference, answer).")
+    # /docs and /redoc with their Swagger UI / ReDoc assets served by the app itself (under
+    # /static-offline-docs), so they work on an air-gapped machine; no online validator badge.
+    app = FastAPIOffline(title="autojudge", version=__version__, lifespan=lifespan,
+                         description="Judgements and shaped rewards for (question, reference, "
+                                     "answer).",
+                         swagger_ui_parameters={"validatorUrl": None})
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.state.batcher = batcher
     auth = [Depends(_bearer(token))]
