@@ -126,3 +126,22 @@ def test_core_install_imports_without_the_extras():
         f"pip install '{DISTRIBUTION}[serve]'",
         f"the plot needs the [train] extra (matplotlib is not installed): pip install "
         f"'{DISTRIBUTION}[train]'"]
+
+
+def test_lowest_constraints_pin_every_lower_bound():
+    """constraints/lowest.txt (what `make test-lowest` installs) holds exactly the lower bound of
+    every requirement, core and extras."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = PYPROJECT["project"]
+    declared = {}
+    for text in [*project["dependencies"], *(r for group, rs in
+                                              project["optional-dependencies"].items()
+                                              if group != "all" for r in rs)]:
+        req = Requirement(text)
+        (low,) = [s.version for s in req.specifier if s.operator == ">="]
+        declared[_name(req.name)] = Version(low)
+    lines = (ROOT / "constraints" / "lowest.txt").read_text(encoding="utf-8").splitlines()
+    pinned = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    assert {_name(name): Version(version) for name, version in pinned.items()} == declared
