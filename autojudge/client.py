@@ -10,11 +10,14 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autojudge.io import as_records
 from autojudge.judges.base import JudgeBase, JudgeError, read_meta, write_meta
 from autojudge.types import Fact, FactStatus, Item, Judgement, Record, Verdict
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 """Answers worth retrying: the server is busy (503 + Retry-After) or a proxy lost it."""
@@ -85,7 +88,8 @@ class JudgeClient(JudgeBase):
 
     def info(self) -> dict[str, Any]:
         """Judge name, reward scheme with t*, version and limits."""
-        return self._request("GET", "/v1/info")
+        info: dict[str, Any] = self._request("GET", "/v1/info")
+        return info
 
     def healthy(self) -> bool:
         import httpx
@@ -147,7 +151,7 @@ def from_line(line: dict[str, Any], judge: str) -> Judgement:
                      flags=tuple(line.get("flags", ())))
 
 
-def _detail(response) -> str:
+def _detail(response: httpx.Response) -> str:
     try:
         detail = response.json().get("detail", response.text)
     except ValueError:
@@ -157,7 +161,7 @@ def _detail(response) -> str:
     return str(detail)
 
 
-def _retry_after(response, default: float) -> float:
+def _retry_after(response: httpx.Response, default: float) -> float:
     try:
         return max(0.0, float(response.headers.get("retry-after", default)))
     except ValueError:

@@ -15,6 +15,12 @@ from typing import Any, Literal, Union
 import yaml
 
 
+if typing.TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_T = typing.TypeVar("_T", bound="DataclassInstance")
+
+
 class ConfigError(ValueError):
     """A configuration problem; the message names the key's dotted path."""
 
@@ -282,7 +288,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 """The tag of YAML's `<<` merge key, which may repeat keys on purpose."""
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hints
     """SafeLoader that also reads `1e-5` as a float (YAML 1.1 insists on `1.0e-5`) and refuses a
     key given twice in one mapping (PyYAML keeps the last silently)."""
 
@@ -297,7 +303,8 @@ class _Loader(yaml.SafeLoader):
                     None, None, f"duplicate key {key!r} (first on line {first_line[key]})",
                     key_node.start_mark)
             first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        return mapping
 
 
 _Loader.add_implicit_resolver(
@@ -350,7 +357,7 @@ def _parse(text: str, source: str) -> Any:
         raise ConfigError(f"{source}: {' '.join(str(err).split())}") from None
 
 
-def from_dict(cls: type, data: Any, where: str = "") -> Any:
+def from_dict(cls: type[_T], data: Any, where: str = "") -> _T:
     """Build dataclass `cls` from a mapping, rejecting unknown keys, wrong types and values
     outside their field's range."""
     if not isinstance(data, dict):
@@ -378,7 +385,7 @@ def from_dict(cls: type, data: Any, where: str = "") -> Any:
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_dict(tp, value, where)
     if origin in (Union, types.UnionType):
         args = typing.get_args(tp)

@@ -111,7 +111,7 @@ class Judgement:
         probabilities (null), only its error."""
         failed = self.verdict is None
         return {
-            "verdict": None if failed else self.verdict.value,
+            "verdict": None if self.verdict is None else self.verdict.value,
             "p_correct": None if failed else self.p_correct,
             "p_incorrect": None if failed else self.p_incorrect,
             "p_abstain": None if failed else self.p_abstain,

@@ -38,9 +38,8 @@ class JudgeBase(ABC):
     """What every judge of this package shares: `judge` takes items in any form
     `autojudge.types.Item` allows and judges them `batch_size` at a time, with an optional
     progress bar. A judge kind implements `judge_records`; one that can be saved implements
-    `save` and a `load` that `autojudge.judges.loader` registers in SAVED."""
-
-    name: str
+    `save` and a `load` that `autojudge.judges.loader` registers in SAVED, and sets `name`
+    (the judge's name in its Judgements; a class attribute, an attribute or a property)."""
 
     def judge(self, items: Iterable[Item], *, batch_size: int | None = None,
               show_progress: bool = False) -> list[Judgement]:

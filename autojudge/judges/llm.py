@@ -20,10 +20,14 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from autojudge.cache import home
 from autojudge.judges.base import JudgeBase, JudgeError, read_meta, write_meta
 from autojudge.types import Judgement, Record, Verdict
+
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 PROMPT = """Your job is to grade a predicted answer against the gold target(s) for a question.
 - CORRECT: the predicted answer contains the meaning of a gold target and contradicts none of
@@ -95,11 +99,11 @@ class LLMJudge(JudgeBase):
         self.timeout = timeout
         self.retries = retries
         self.cache = cache or ResponseCache(home() / "llm-cache.sqlite")
-        self._client = None
+        self._client: OpenAI | None = None
         self.calls = 0
         """Requests actually sent (cache hits excluded)."""
 
-    def client(self):
+    def client(self) -> OpenAI:
         if self._client is None:
             from openai import OpenAI
 
@@ -198,11 +202,11 @@ def _api_key() -> str | None:
     return os.environ.get("AUTOJUDGE_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
 
 
-def label_pairs(judge: LLMJudge, items: Sequence[Record]) -> list[dict]:
+def label_pairs(judge: LLMJudge, items: Sequence[Record]) -> list[dict[str, Any]]:
     """Distillation: the LLM's labels for unlabelled pairs, as judge-training rows."""
     rows = []
     for item, j in zip(items, judge.judge(items), strict=True):
-        if j.error is None:
+        if j.verdict is not None:  # a failure is no label
             rows.append({"question": item.question, "reference": list(item.reference),
                          "answer": item.answer, "label": j.verdict.value, "source": judge.name,
                          "kind": "llm_label"})

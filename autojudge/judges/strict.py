@@ -97,9 +97,9 @@ class StrictChecker(JudgeBase):
             if verdict is None:
                 out.append(Judgement.failure(self.name, "can't tell"))
             else:
-                probs = [float(verdict is v) for v in
-                         (Verdict.CORRECT, Verdict.INCORRECT, Verdict.ABSTAIN)]
-                out.append(from_probs(*probs, judge=self.name))
+                out.append(from_probs(float(verdict is Verdict.CORRECT),
+                                      float(verdict is Verdict.INCORRECT),
+                                      float(verdict is Verdict.ABSTAIN), judge=self.name))
         return out
 
     def save(self, path: str | Path) -> None:

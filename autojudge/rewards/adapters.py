@@ -104,6 +104,14 @@ def require_verdicts(judgements: Sequence[Judgement], who: str) -> None:
                          f"(first: {failed[0].error}); {who} needs a reward for every sample")
 
 
+def verdict_rewards(scorer: JudgedReward, judgements: Sequence[Judgement],
+                    answers: Sequence[str], who: str) -> list[float]:
+    """The rewards of a batch for a caller (`who`) that needs one for every sample: a batch
+    with a failed judgement is refused (`require_verdicts`)."""
+    require_verdicts(judgements, who)
+    return [r for r in scorer.reward(judgements, answers) if r is not None]
+
+
 # --- TRL ---------------------------------------------------------------------------------------
 
 def trl_reward(judge: Judge | str = "default", reward: Reward | RewardConfig | None = None, *,
@@ -171,8 +179,7 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any,
     question = (extra_info or {}).get("question", "")
     scorer = shared()
     judgements = scorer.judgements([question], [ground_truth], [solution_str])
-    require_verdicts(judgements, "veRL")
-    return scorer.reward(judgements, [solution_str])[0]
+    return verdict_rewards(scorer, judgements, [solution_str], "veRL")[0]
 
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str],
@@ -187,8 +194,7 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str],
     answers = [item["answer"] for item in items]
     judgements = scorer.judgements([item["question"] for item in items],
                                    [item["reference"] for item in items], answers)
-    require_verdicts(judgements, "OpenRLHF")
-    rewards = scorer.reward(judgements, answers)
+    rewards = verdict_rewards(scorer, judgements, answers, "OpenRLHF")
     logs = {f"autojudge/{k}": torch.tensor(v) for k, v in rates(judgements).items()}
     return {"rewards": torch.tensor(rewards, dtype=torch.float32),
             "scores": torch.tensor(unit_scores(rewards, scorer.reward.values),

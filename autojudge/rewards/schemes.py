@@ -42,6 +42,8 @@ def effective_threshold(correct: float, abstain: float, incorrect: float,
 @SCHEMES.register("ternary")
 def ternary(judgement: Judgement, values: RewardConfig) -> float:
     """R_correct, R_abstain or R_incorrect by the verdict."""
+    if judgement.verdict is None:
+        raise ValueError(f"a failed judgement has no reward ({judgement.error})")
     return {Verdict.CORRECT: values.correct, Verdict.ABSTAIN: values.abstain,
             Verdict.INCORRECT: values.incorrect}[judgement.verdict]
 
