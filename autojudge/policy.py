@@ -45,7 +45,9 @@ def chat_prompt(tokenizer: Any, question: str, config: GenerationConfig) -> str:
 def prompt_ids(policy: Policy, questions: Sequence[str], config: GenerationConfig) -> Any:
     """Left-padded chat prompts for a batch of questions: a BatchEncoding of (B, T) tensors."""
     texts = [chat_prompt(policy.tokenizer, question, config) for question in questions]
-    return policy.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    # No token_type_ids: a causal LM takes none, and transformers 4.x's generate refuses them.
+    return policy.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False,
+                            return_token_type_ids=False)
 
 
 def answer(policy: Policy, questions: Sequence[str], config: GenerationConfig, *,
