@@ -246,6 +246,25 @@ class JudgeConfig:
     """int8 dynamic quantisation of the judges' linear layers at inference (CPU)."""
 
 
+TrackerName = Literal["tensorboard", "wandb", "trackio", "mlflow", "comet_ml", "aim", "clearml",
+                      "dvclive", "swanlab"]
+"""The experiment trackers accelerate offers (`autojudge.trainers.tracking`)."""
+
+
+@dataclass
+class TrackingConfig:
+    log_with: list[TrackerName] | None = None
+    """Experiment trackers of PPO, the warm-start and judge training (accelerate's `log_with`):
+    any of tensorboard, wandb, trackio, mlflow, comet_ml, aim, clearml, dvclive, swanlab ([]:
+    none; null: TensorBoard where it is installed). Local files go to the run's trackers/
+    folder; PPO's log.jsonl is written either way."""
+    project: str = "autojudge"
+    """Project (experiment) the trackers file runs under; TensorBoard's subfolder."""
+    online: bool = False
+    """Let wandb, swanlab, clearml and comet_ml reach their servers; off: they run offline
+    (e.g. WANDB_MODE=offline) unless the environment already says otherwise."""
+
+
 @dataclass
 class Config:
     models: ModelsConfig = field(default_factory=ModelsConfig)
@@ -262,6 +281,8 @@ class Config:
     """The "I don't know" fine-tuning before PPO."""
     ppo: PPOConfig = field(default_factory=PPOConfig)
     """PPO hyper-parameters."""
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    """Experiment trackers (TensorBoard, W&B, MLflow, ...) of the training runs."""
 
     def __post_init__(self) -> None:
         # Checks across fields; each field's own range is checked by `from_dict`.

@@ -52,7 +52,7 @@ def test_two_step_smoke_run_changes_the_policy_and_logs_finite_metrics(tiny_caus
     after = weights(result.policy_dir)
     assert any(not torch.equal(before[k], after[k]) for k in before)
     assert load_policy(result.policy_dir).model.config.hidden_size == 16
-    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    assert list((tmp_path / "trackers" / "autojudge").glob("events.out.tfevents.*"))
     assert latest_checkpoint(tmp_path).name == "step-000002"  # older ones are removed
     assert len(list((tmp_path / "checkpoints").iterdir())) == 1
 
@@ -195,11 +195,11 @@ def test_resume_refuses_a_config_that_trains_differently(tiny_causal_lm_dir, tmp
 
 
 def test_the_log_keeps_a_bad_line_before_the_last_as_an_error(tmp_path):
-    from autojudge.trainers.ppo_state import RunLogger
+    from autojudge.trainers.tracking import RunLogger
 
     (tmp_path / "log.jsonl").write_text('{"step": 1}\n{"st\n{"step": 2}\n')
     with pytest.raises(ValueError, match="log.jsonl:2 is not a JSON row"):
-        RunLogger(tmp_path, enabled=True, start_step=2)
+        RunLogger(tmp_path / "log.jsonl", start_step=2)
 
 
 def test_resume_without_a_checkpoint_starts_fresh(tiny_causal_lm_dir, tmp_path):

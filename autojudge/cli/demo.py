@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from autojudge.cli.options import config_args, config_of, out_arg, run_folder
+from autojudge.cli.options import config_args, config_of, out_arg, run_folder, tracking_args
 from autojudge.jobs import pipeline
 from autojudge.jobs.pipeline import run_pipeline
 from autojudge.policy_eval import format_table
@@ -31,6 +31,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
                       help="target of the reward calibration (a negative value keeps the "
                            "configured rewards)")
     out_arg(demo, "demo")
+    tracking_args(demo)
     demo.set_defaults(run=_demo)
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from autojudge.cli.options import config_args, config_of, judge_args, whole_number
+from autojudge.cli.options import config_args, config_of, judge_args, tracking_args, whole_number
 from autojudge.data.build import build
 from autojudge.io import parse_mapping
 from autojudge.jobs.judge import resolve_judge
@@ -66,6 +66,7 @@ def add_judge_train(sub: argparse._SubParsersAction) -> None:
                     "a Hugging Face-style folder (safetensors, config.yaml, model card).")
     config_args(train)
     train.add_argument("--out", type=Path, help="folder to write (default: the default judge's)")
+    tracking_args(train)
     train.set_defaults(run=_judge_train)
 
 

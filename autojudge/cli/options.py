@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -40,6 +41,23 @@ def judge_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint for --judge llm:MODEL")
 
 
+def tracking_args(parser: argparse.ArgumentParser) -> None:
+    """--log-with: the experiment trackers of a command that trains (`tracking.log_with`)."""
+    parser.add_argument(
+        "--log-with", type=tracker_list, metavar="TRACKERS",
+        help="experiment trackers, comma-separated: tensorboard, wandb, trackio, mlflow, "
+             "comet_ml, aim, clearml, dvclive, swanlab, or none (default: tracking.log_with of "
+             "the config, TensorBoard where installed); they run offline unless "
+             "tracking.online=true")
+
+
+def tracker_list(text: str) -> list[str]:
+    """`wandb,tensorboard` → ["wandb", "tensorboard"]; `none` → [] (the config checks the
+    names)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    return [] if names == ["none"] else names
+
+
 def out_arg(parser: argparse.ArgumentParser, kind: str, what: str = "output folder") -> None:
     """--out, defaulting to a fresh run folder (`run_folder(kind)`)."""
     parser.add_argument("--out", type=Path, help=f"{what} (default: runs/{kind}-<time>)")
@@ -51,5 +69,9 @@ def run_folder(kind: str) -> Path:
 
 
 def config_of(args: argparse.Namespace) -> Config:
-    """The config a command runs on: --config plus its overrides."""
-    return load_config(args.config, args.overrides)
+    """The config a command runs on: --config plus its overrides (and --log-with, where the
+    command has it)."""
+    overrides = list(args.overrides)
+    if getattr(args, "log_with", None) is not None:
+        overrides.append(f"tracking.log_with={json.dumps(args.log_with)}")
+    return load_config(args.config, overrides)

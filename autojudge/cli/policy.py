@@ -7,7 +7,8 @@ import argparse
 from pathlib import Path
 
 from autojudge.cache import say
-from autojudge.cli.options import config_args, config_of, judge_args, out_arg, run_folder
+from autojudge.cli.options import (config_args, config_of, judge_args, out_arg, run_folder,
+                                   tracking_args)
 from autojudge.config import ConfigError
 from autojudge.jobs.judge import independent_graders, resolve_judge
 from autojudge.jobs.questions import held_out_questions
@@ -91,6 +92,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         cmd.add_argument("--resume", action="store_true",
                          help="continue from the last checkpoint in --out")
         out_arg(cmd, "train", "run folder")
+        tracking_args(cmd)
         cmd.set_defaults(run=_train, only_warm_start=name == "sft-idk")
 
 

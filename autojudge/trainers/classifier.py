@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autojudge.judges.classifier import PairClassifier
+from autojudge.trainers.tracking import RunLogger, Tracking, start_tracking
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,18 @@ def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random
 
 def fit_pair_classifier(clf: PairClassifier, texts_a: Sequence[str], texts_b: Sequence[str],
                         labels: Sequence[int], *, lr: float, epochs: int, batch_size: int,
-                        seed: int, desc: str = "training") -> TrainStats:
+                        seed: int, desc: str = "training",
+                        tracking: Tracking | None = None) -> TrainStats:
     """Cross-entropy fine-tuning with AdamW, linear warm-up and decay, gradient clipping; batches
-    of similar length (`bucketed_batches`)."""
+    of similar length (`bucketed_batches`); each step's loss to `tracking`'s trackers."""
     import torch
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
-    accelerator = Accelerator()
+    accelerator = Accelerator(**(tracking.accelerator_kwargs() if tracking else {}))
+    start_tracking(accelerator, tracking)
+    logger = RunLogger(None, accelerator)
+    name = tracking.run if tracking else desc
     torch.manual_seed(seed)
     lengths = [len(a) + len(b) for a, b in zip(texts_a, texts_b, strict=True)]
     steps_per_epoch = math.ceil(len(labels) / batch_size)
@@ -67,9 +72,12 @@ def fit_pair_classifier(clf: PairClassifier, texts_a: Sequence[str], texts_b: Se
             schedule.step()
             optimizer.zero_grad()
             losses.append(loss.item())
+            logger.log(len(losses), {f"{name}/loss": losses[-1],
+                                     f"{name}/lr": schedule.get_last_lr()[0]})
             bar.update(1)
             bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.3f}")
     bar.close()
+    logger.close()
     clf.model = accelerator.unwrap_model(model).eval()
     clf.invalidate()
     tail = losses[-50:]

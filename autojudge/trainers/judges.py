@@ -21,6 +21,7 @@ from autojudge.judges.facts import FactJudge
 from autojudge.judges.loader import default_judge_dir
 from autojudge.judges.metrics import judge_metrics, judge_outputs
 from autojudge.trainers.classifier import fit_pair_classifier
+from autojudge.trainers.tracking import Tracking
 
 FACT_LR_SCALE = 0.4
 """The fact judge's learning rate relative to `judge.lr`: at the full rate (1e-4, 250 steps) the
@@ -64,6 +65,7 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
     """Train, calibrate, evaluate and save the default judge; returns its folder."""
     cfg = config.judge
     target = target or default_judge_dir(config)
+    logs = target.with_name(f"{target.name}-training")  # trackers' files, beside the judge
     started = time.monotonic()
     build(config.data)
     say("training the comparison judge ...")
@@ -72,14 +74,16 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
     comp = PairClassifier.from_encoder(config.models.encoder, comparison.LABELS, cfg.max_length)
     comp_stats = fit_pair_classifier(comp, *comparison.pair_texts(records), labels, lr=cfg.lr,
                                      epochs=cfg.epochs, batch_size=cfg.batch_size,
-                                     seed=config.data.seed, desc="comparison judge")
+                                     seed=config.data.seed, desc="comparison judge",
+                                     tracking=Tracking.of(config, logs, "comparison-judge"))
     say("training the fact-overlap judge ...")
     nli = PairClassifier.from_encoder(config.models.encoder, facts.LABELS, cfg.max_length)
     texts_a, texts_b, nli_labels = nli_examples(config, "train", cfg.nli_pairs)
     nli_stats = fit_pair_classifier(nli, texts_a, texts_b, nli_labels,
                                     lr=cfg.lr * FACT_LR_SCALE,
                                     epochs=cfg.epochs, batch_size=cfg.batch_size,
-                                    seed=config.data.seed, desc="fact judge")
+                                    seed=config.data.seed, desc="fact judge",
+                                    tracking=Tracking.of(config, logs, "fact-judge"))
     judge = EnsembleJudge(ComparisonJudge(comp, cfg.quantize), FactJudge(nli, cfg.quantize))
     return calibrate_and_save(config, judge, target, {
         "comparison": asdict(comp_stats), "facts": asdict(nli_stats),

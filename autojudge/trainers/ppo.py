@@ -5,7 +5,8 @@ Public API:
     train_ppo(config, policy, judge, reward, questions, out_dir, *, resume=False) -> PPOResult
 
 trains `policy.model` in place for `config.ppo.steps` steps and writes into `out_dir`:
-`log.jsonl` (one row of metrics per step), `tensorboard/`, `checkpoints/step-NNNNNN/` (the latest,
+`log.jsonl` (one row of metrics per step), `trackers/` (TensorBoard and the other trackers of
+`tracking.log_with`), `checkpoints/step-NNNNNN/` (the latest,
 written atomically; `resume=True` continues bit-exactly from it, and refuses a config that would
 train differently) and `policy/` (the final policy, LoRA merged, loadable with
 `autojudge.policy.load_policy`). The same code runs on one CPU, one GPU,
@@ -42,8 +43,9 @@ from autojudge.trainers import ppo_math as pm
 from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, collect_rollout,
                                             first_policy_pass, rollout_metrics, score_answers)
 from autojudge.trainers.ppo_sampler import Sampler, resolve_mixed_precision
-from autojudge.trainers.ppo_state import (RunLogger, Streams, TrainState, config_differences,
+from autojudge.trainers.ppo_state import (LOG_FILE, Streams, TrainState, config_differences,
                                           latest_checkpoint, load_checkpoint, save_checkpoint)
+from autojudge.trainers.tracking import RunLogger, Tracking, start_tracking
 from autojudge.types import Record
 
 
@@ -84,7 +86,8 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
               resume: bool = False) -> PPOResult:
     """Train `policy` against `judge` + `reward` on `questions` (each with references)."""
     cfg, out_dir = config.ppo, Path(out_dir)
-    accelerator = make_accelerator(cfg.mixed_precision)
+    tracking = Tracking.of(config, out_dir, "ppo")
+    accelerator = make_accelerator(cfg.mixed_precision, tracking)
     _check(config, accelerator.num_processes, questions)
     checkpoint = latest_checkpoint(out_dir) if resume else None
     if checkpoint is not None:
@@ -93,7 +96,8 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     if accelerator.is_main_process:
         out_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, out_dir / "config.yaml")
-    logger = RunLogger(out_dir, accelerator.is_main_process, start_step=state.step)
+    start_tracking(accelerator, tracking, start_step=state.step)
+    logger = RunLogger(out_dir / LOG_FILE, accelerator, start_step=state.step)
     try:
         metrics = train_loop(run, state, config, questions, judge, reward, logger, out_dir)
     finally:
@@ -313,8 +317,8 @@ class UpdateStats:
 
 RESUMABLE_CHANGES = frozenset({"ppo.steps", "ppo.save_every", "ppo.max_bad_steps"})
 """Config keys a resumed run may change (besides the warm-start's, which a resumed run reuses
-as it is): how long it runs, how often it saves, when it gives up. Any other difference would
-train differently from the run being continued."""
+as it is, and the trackers'): how long it runs, how often it saves, when it gives up. Any other
+difference would train differently from the run being continued."""
 
 
 def check_resumable(checkpoint: Path, config: Config) -> None:
@@ -323,7 +327,8 @@ def check_resumable(checkpoint: Path, config: Config) -> None:
     changes = {key: f"{key}: {old!r} → {new!r}"
                for key, (old, new) in config_differences(checkpoint, config).items()}
     refused = [text for key, text in changes.items()
-               if key not in RESUMABLE_CHANGES and not key.startswith("warm_start.")]
+               if key not in RESUMABLE_CHANGES
+               and not key.startswith(("warm_start.", "tracking."))]
     if refused:
         raise PPOError(f"cannot resume {checkpoint}: the config differs from the one it was "
                        f"saved with ({checkpoint / 'config.yaml'}) in {'; '.join(refused)}. "
@@ -365,8 +370,8 @@ def save_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
     return path
 
 
-def make_accelerator(mixed_precision: str) -> Any:
-    """An Accelerator with `ppo.mixed_precision` resolved. accelerate keeps one state per
+def make_accelerator(mixed_precision: str, tracking: Tracking | None = None) -> Any:
+    """An Accelerator with `ppo.mixed_precision` resolved (and `tracking`'s trackers). accelerate keeps one state per
     process and refuses a second precision in it; an earlier trainer in this process (the
     warm-start, another run) may have set one, so that part of the state is reset first. The
     process group, if any, is kept."""
@@ -379,7 +384,8 @@ def make_accelerator(mixed_precision: str) -> Any:
                                      use_cuda=torch.cuda.is_available() and not cpu_forced)
     if AcceleratorState._shared_state and AcceleratorState().mixed_precision != wanted:
         AcceleratorState._reset_state(reset_partial_state=False)
-    return Accelerator(mixed_precision=wanted)
+    return Accelerator(mixed_precision=wanted,
+                       **(tracking.accelerator_kwargs() if tracking else {}))
 
 
 def _check(config: Config, n_processes: int, questions: Sequence[Record]) -> None:

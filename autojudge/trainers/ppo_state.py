@@ -1,4 +1,5 @@
-"""PPO run state on disk: atomic checkpoints (weights, optimizer, RNG, step) and the metrics log."""
+"""PPO run state on disk: atomic checkpoints (weights, optimizer, RNG, step); the metrics log
+is `autojudge.trainers.tracking.RunLogger`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 import os
 import random
 import shutil
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from typing import Any
 import torch
 import yaml
 
-from autojudge._extras import require
 from autojudge.config import Config, save_config, to_dict
 
 CHECKPOINTS = "checkpoints"
@@ -155,59 +154,3 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
-
-
-class RunLogger:
-    """One JSONL row and TensorBoard scalars per step, written by the main process only.
-    On resume, rows after the resumed step (from a run killed before its next checkpoint) are
-    dropped from both, so the log reads as one uninterrupted run."""
-
-    def __init__(self, out_dir: Path, enabled: bool, start_step: int = 0) -> None:
-        self.path = Path(out_dir) / LOG_FILE
-        self.enabled = enabled
-        self.writer = None
-        if not enabled:
-            return
-        require("tensorboard", "train", "PPO's TensorBoard log")
-        from torch.utils.tensorboard import SummaryWriter
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        kept = _rows_up_to(self.path, start_step) if start_step else []
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-        os.replace(tmp, self.path)  # a kill now leaves the old log or the new one
-        self.writer = SummaryWriter(str(Path(out_dir) / "tensorboard"),
-                                    purge_step=start_step + 1 if start_step else None)
-
-    def log(self, step: int, metrics: dict[str, float]) -> None:
-        if not self.enabled:
-            return
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"step": step, **metrics}) + "\n")
-        for key, value in metrics.items():
-            self.writer.add_scalar(key, value, step)
-        self.writer.flush()
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-def _rows_up_to(path: Path, step: int) -> list[str]:
-    """The log's lines of steps up to `step`. A last line that is not JSON was cut short by a
-    kill mid-write and is dropped; a bad line before it is an error."""
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    kept = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):
-                warnings.warn(f"{path}: dropped a half-written last line", RuntimeWarning)
-                break
-            raise ValueError(f"{path}:{number} is not a JSON row; fix or remove the line") from None
-        if row["step"] <= step:
-            kept.append(line)
-    return kept

@@ -17,6 +17,7 @@ from autojudge.io import write_jsonl
 from autojudge.judges.base import Judge, JudgeError
 from autojudge.policy import Policy, chat_prompt, sample
 from autojudge.policy_eval import judged_rows
+from autojudge.trainers.tracking import RunLogger, Tracking, start_tracking
 from autojudge.types import Record
 
 
@@ -75,13 +76,17 @@ def select_examples(rows: Sequence[dict[str, Any]], cfg: WarmStartConfig,
 
 
 def fine_tune(policy: Policy, examples: Sequence[Example], generation: GenerationConfig,
-              cfg: WarmStartConfig, seed: int) -> tuple[int, float]:
-    """Causal-LM loss on the answer tokens only; returns (steps, mean loss of the last epoch)."""
+              cfg: WarmStartConfig, seed: int,
+              tracking: Tracking | None = None) -> tuple[int, float]:
+    """Causal-LM loss on the answer tokens only, each step's loss to `tracking`'s trackers;
+    returns (steps, mean loss of the last epoch)."""
     import torch
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
-    accelerator = Accelerator()
+    accelerator = Accelerator(**(tracking.accelerator_kwargs() if tracking else {}))
+    start_tracking(accelerator, tracking)
+    logger = RunLogger(None, accelerator)
     torch.manual_seed(seed)
     model = policy.model
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
@@ -106,9 +111,12 @@ def fine_tune(policy: Policy, examples: Sequence[Example], generation: Generatio
             schedule.step()
             optimizer.zero_grad()
             losses.append(out.loss.item())
+            logger.log(len(losses), {"warm-start/loss": losses[-1],
+                                     "warm-start/lr": schedule.get_last_lr()[0]})
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
     bar.close()
+    logger.close()
     policy.model = accelerator.unwrap_model(model).eval()
     last = losses[-max(1, total // cfg.epochs):]
     return len(losses), sum(last) / max(1, len(last))
@@ -156,7 +164,8 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
     if not examples:
         raise ValueError("warm-start: no question was reliably known or unknown; sample more "
                          "questions (warm_start.questions)")
-    steps, loss = fine_tune(policy, examples, config.generation, cfg, config.ppo.seed)
+    steps, loss = fine_tune(policy, examples, config.generation, cfg, config.ppo.seed,
+                            Tracking.of(config, out, "warm-start"))
     policy_dir = out / "policy"
     policy.model.save_pretrained(policy_dir, safe_serialization=True)
     policy.tokenizer.save_pretrained(policy_dir)
