@@ -155,3 +155,20 @@ def test_a_tracker_change_does_not_stop_a_resume(tiny_causal_lm_dir, tmp_path):
                          "tracking.project=other")
     with pytest.warns(UserWarning, match="tracking.log_with"):
         check_resumable(checkpoint, again)
+
+
+def test_wandb_runs_offline_by_default(tiny_encoder_dir, tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    from autojudge.judges.classifier import PairClassifier
+    from autojudge.trainers.classifier import fit_pair_classifier
+
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    config = load_config(None, ["tracking.log_with=[wandb]"])
+    clf = PairClassifier.from_encoder(tiny_encoder_dir, ("a", "b", "c"), 32)
+    texts = ["the answer is paris", "the answer is rome"] * 4
+    fit_pair_classifier(clf, texts, texts[::-1], [0, 1] * 4, lr=1e-3, epochs=1, batch_size=4,
+                        seed=0, tracking=Tracking.of(config, tmp_path, "comparison-judge"))
+    assert os.environ["WANDB_MODE"] == "offline"
+    (run,) = (tmp_path / "trackers" / "wandb").glob("offline-run-*")
+    assert list(run.glob("*.wandb"))  # the run's records, to `wandb sync` later
