@@ -95,7 +95,7 @@ class JudgeClient(JudgeBase):
         import httpx
 
         try:
-            return self._http.get("/healthz").status_code == 200
+            return bool(self._http.get("/healthz").status_code == 200)
         except httpx.TransportError:
             return False
 
@@ -155,7 +155,7 @@ def _detail(response: httpx.Response) -> str:
     try:
         detail = response.json().get("detail", response.text)
     except ValueError:
-        return response.text[:300]
+        return str(response.text[:300])
     if isinstance(detail, list):  # 422: one entry per problem
         return "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
     return str(detail)
