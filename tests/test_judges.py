@@ -207,3 +207,24 @@ def test_a_saved_judge_reloads_with_its_input_window(tiny_judge_dir, tmp_path):
     assert (again.comparison.classifier.max_length, again.fact_judge.classifier.max_length) \
         == (96, 80)
     assert again.folder == tmp_path
+
+
+def test_the_fact_judge_starts_from_a_copy_of_the_comparison_judge(tiny_encoder_dir):
+    """Started from the bare encoder the fact judge collapsed to the class prior; it starts
+    from the trained comparison judge instead, as an independent copy with entailment labels."""
+    import torch
+
+    from autojudge.judges import comparison, facts
+    from autojudge.judges.classifier import PairClassifier
+    from autojudge.trainers.judges import fact_start
+
+    comp = PairClassifier.from_encoder(tiny_encoder_dir, comparison.LABELS, 32)
+    nli = fact_start(comp)
+    assert nli.labels == facts.LABELS
+    assert nli.model.config.id2label == dict(enumerate(facts.LABELS))
+    pairs = (["q one", "q two"], ["a b", "c"])
+    assert np.array_equal(nli.logits(*pairs), comp.logits(*pairs))  # the comparison judge's weights
+    with torch.no_grad():
+        next(nli.model.parameters()).add_(1.0)  # training the copy ...
+    assert not np.array_equal(nli.logits(*pairs), comp.logits(*pairs))
+    assert comp.model.config.id2label == dict(enumerate(comparison.LABELS))  # ... leaves it be

@@ -22,13 +22,19 @@ from autojudge.judges.strict import StrictChecker
 from autojudge.registry import UnknownNameError
 
 
+RECIPE = 2
+"""The default judge's training recipe; raised when the way it is trained changes, so that a
+judge trained the old way is not taken for the default (2: the fact judge starts from the
+trained comparison judge)."""
+
+
 def default_judge_dir(config: Config) -> Path:
     """The default judge's folder for this config; its name changes with anything that changes
     the judge (judge and data settings, the encoder, the data format, the graded answers)."""
     graded = hashlib.sha256(POLICY_ANSWERS.read_bytes()).hexdigest() \
         if POLICY_ANSWERS.is_file() else ""
     key = json.dumps([asdict(config.judge), asdict(config.data), config.models.encoder, FORMAT,
-                      graded], sort_keys=True)
+                      graded, RECIPE], sort_keys=True)
     return home() / "judges" / f"default-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 

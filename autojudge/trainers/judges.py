@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import time
@@ -24,9 +25,20 @@ from autojudge.trainers.classifier import fit_pair_classifier
 from autojudge.trainers.tracking import Tracking
 
 FACT_LR_SCALE = 0.4
-"""The fact judge's learning rate relative to `judge.lr`: at the full rate (1e-4, 250 steps) the
-entailment model collapsed to the class prior (final loss 0.83, P(contradicted) ≈ 0.5 for every
-claim), so the ensemble could not use it."""
+"""The fact judge's learning rate relative to `judge.lr`."""
+
+
+def fact_start(comp: PairClassifier) -> PairClassifier:
+    """A copy of the trained comparison judge, its classes read as entailment classes
+    (correct → supported, incorrect → contradicted, abstain → unsupported): where the fact judge
+    starts. Started from the bare encoder it collapsed to the class prior at the full and at
+    0.4× the rate (final loss 0.82–0.88 where the prior's is 0.90; P(contradicted) between 0.48
+    and 0.52 for every claim, so the facts reported were noise). From the comparison judge it
+    ends at loss 0.54, right on 0.92 of held-out QA claims and 0.58 of VitaminC claims."""
+    model = copy.deepcopy(comp.model)
+    model.config.id2label = dict(enumerate(facts.LABELS))
+    model.config.label2id = {label: i for i, label in enumerate(facts.LABELS)}
+    return PairClassifier(model, comp.tokenizer, facts.LABELS, comp.max_length)
 
 
 def ensure_judge(config: Config) -> Path:
@@ -77,7 +89,7 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
                                      seed=config.data.seed, desc="comparison judge",
                                      tracking=Tracking.of(config, logs, "comparison-judge"))
     say("training the fact-overlap judge ...")
-    nli = PairClassifier.from_encoder(config.models.encoder, facts.LABELS, cfg.max_length)
+    nli = fact_start(comp)
     texts_a, texts_b, nli_labels = nli_examples(config, "train", cfg.nli_pairs)
     nli_stats = fit_pair_classifier(nli, texts_a, texts_b, nli_labels,
                                     lr=cfg.lr * FACT_LR_SCALE,
