@@ -109,6 +109,10 @@ PROBE = textwrap.dedent("""
     build_parser()
     assert main(["serve", "--port", "8123"]) == 1
     try:
+        autojudge.load_judge("llm:some-model", base_url="http://127.0.0.1:9")
+    except MissingExtra as err:
+        print(err, file=sys.stderr)
+    try:
         pyplot("the plot")
     except MissingExtra as err:
         print(err, file=sys.stderr)
@@ -116,14 +120,16 @@ PROBE = textwrap.dedent("""
 
 
 def test_core_install_imports_without_the_extras():
-    """With every optional package hidden: `autojudge` and its CLI import, `serve` and a plot
-    each fail with one sentence naming their extra (no stack trace)."""
+    """With every optional package hidden: `autojudge` and its CLI import; `serve`, the LLM
+    judge and a plot each fail with one sentence naming their extra (no stack trace)."""
     out = subprocess.run([sys.executable, "-c", PROBE, ",".join(OPTIONAL)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stderr.splitlines() == [
         "autojudge: error: autojudge serve needs the [serve] extra (fastapi is not installed): "
         f"pip install '{DISTRIBUTION}[serve]'",
+        f"the LLM judge needs the [llm] extra (openai is not installed): pip install "
+        f"'{DISTRIBUTION}[llm]'",
         f"the plot needs the [train] extra (matplotlib is not installed): pip install "
         f"'{DISTRIBUTION}[train]'"]
 

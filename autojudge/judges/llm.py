@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autojudge._extras import require
 from autojudge.cache import home
 from autojudge.judges.base import JudgeBase, JudgeError, read_meta, write_meta
 from autojudge.types import Judgement, Record, Verdict
@@ -92,6 +93,7 @@ class LLMJudge(JudgeBase):
     def __init__(self, model: str, base_url: str | None = None, *, concurrency: int = 8,
                  timeout: float = 60.0, retries: int = 4, cache: ResponseCache | None = None
                  ) -> None:
+        require("openai", "llm", "the LLM judge")
         self.model = model
         self.name = f"llm:{model}"
         self.base_url = base_url
