@@ -5,14 +5,43 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+QUIET = (["Question: who wrote the book ?\nReference: the author"], ["Answer: the author"])
+LOUD = (["Question: " + " ".join(["capital city of france paris"] * 12)] * 7,
+        ["Answer: " + " ".join(["the the the london"] * 10)] * 7)
+"""One ordinary pair, and neighbours with long, repetitive text (other activation ranges)."""
+VARIED = (QUIET[0] + LOUD[0][:1] + ["Question: where is paris ?"],
+          QUIET[1] + LOUD[1][:1] + ["Answer: london"])
 
-def test_int8_logits_do_not_depend_on_the_batch(tiny_judge_dir):
+
+@pytest.fixture
+def tiny_classifier(tiny_encoder_dir):
+    """A tiny 3-label cross-encoder whose logits differ from pair to pair by about ±1 (weights
+    drawn wider than BERT's 0.02, which leaves every logit near 0), its int8 model built
+    afresh (none in memory, none on disk)."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from autojudge.judges import int8
     from autojudge.judges.classifier import PairClassifier
 
-    clf = PairClassifier.load(tiny_judge_dir / "comparison")
-    a, b = ["Question: who wrote the book ?\nReference: the author"], ["Answer: the author"]
-    loud_a = ["Question: " + " ".join(["capital city of france paris"] * 12)] * 7
-    loud_b = ["Answer: " + " ".join(["the the the london"] * 10)] * 7
+    int8._BUILT.clear()
+    torch.manual_seed(1)
+    config = BertConfig.from_pretrained(tiny_encoder_dir, num_labels=3, initializer_range=0.3)
+    return PairClassifier(BertForSequenceClassification(config),
+                          AutoTokenizer.from_pretrained(tiny_encoder_dir), "abc", max_length=64)
+
+
+def test_int8_logits_do_not_depend_on_the_batch(tiny_classifier):
+    from autojudge.judges.classifier import _bucket
+
+    clf = tiny_classifier
+    (a, b) = QUIET
+    # neighbours as short as the pair (so in its batch) with other words, and long ones
+    loud_a = ["Question: paris paris paris london ?\nReference: france",
+              "Question: capital city city city\nReference: london london"] + LOUD[0][:5]
+    loud_b = ["Answer: the the the", "Answer: paris paris paris"] + LOUD[1][:5]
+    lengths = [len(x) for x in clf.tokenizer(a + loud_a[:2], b + loud_b[:2])["input_ids"]]
+    assert len({_bucket(n) for n in lengths}) == 1
     alone = clf.logits(a, b, quantize=True)
     crowded = clf.logits(a + loud_a, b + loud_b, quantize=True, batch_size=8)
     np.testing.assert_array_equal(alone[0], crowded[0])
@@ -20,63 +49,75 @@ def test_int8_logits_do_not_depend_on_the_batch(tiny_judge_dir):
     for size in (2, 3, 5):
         again = clf.logits(loud_a[:size] + a, loud_b[:size] + b, quantize=True, batch_size=size)
         np.testing.assert_array_equal(alone[0], again[-1])
-    # and int8 stays close to float32
-    np.testing.assert_allclose(alone, clf.logits(a, b, quantize=False), atol=0.1)
 
 
-def _kinds():
-    from autojudge.judges.int8 import _onednn_int8
+def _feeds(clf, texts_a, texts_b):
+    return [{k: v.numpy() for k, v in clf.encode([texts_a[i] for i in idx],
+                                                 [texts_b[i] for i in idx], pad_to).items()}
+            for idx, pad_to in clf.batches(texts_a, texts_b, 32)]
 
-    return [False, pytest.param(True, marks=pytest.mark.skipif(
-        not _onednn_int8(), reason="oneDNN int8 needs an x86 build of torch"))]
+
+def test_activation_scales_are_fixed_where_dynamic_int8_would_follow_the_batch(
+        tiny_classifier, tmp_path):
+    """The same exported graph, quantised two ways: statically (ours) a pair's logits are the
+    same bits beside loud neighbours in one padded batch; dynamically they are not."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from autojudge.judges.int8 import OnnxModel, export_onnx, quantize_static
+
+    clf = tiny_classifier
+    fp32 = export_onnx(clf.model, clf._example(), tmp_path / "model.onnx")
+    static = quantize_static(fp32, tmp_path / "static.onnx", _feeds(clf, *QUIET))
+    dynamic = quantize_dynamic(fp32, tmp_path / "dynamic.onnx", weight_type=QuantType.QInt8)
+    ops = {n.op_type for n in onnx.load(str(static)).graph.node}
+    assert "QuantizeLinear" in ops and "DynamicQuantizeLinear" not in ops
+    (a, b), (loud_a, loud_b) = QUIET, LOUD
+    alone = clf.encode(a, b, pad_to=64)
+    crowded = clf.encode(a + loud_a, b + loud_b, pad_to=64)
+    fixed = OnnxModel(static)
+    np.testing.assert_array_equal(fixed(alone)[0], fixed(crowded)[0])
+    moving = OnnxModel(tmp_path / "dynamic.onnx")
+    assert not np.array_equal(moving(alone)[0], moving(crowded)[0])
 
 
-@pytest.mark.parametrize("onednn", _kinds(), ids=["anchored", "fixed-scale"])
-def test_fixed_range_linear_clamps_to_its_range(onednn):
+def test_int8_tracks_float(tiny_classifier):
+    clf = tiny_classifier
+    texts_a, texts_b = VARIED
+    exact = clf.logits(texts_a, texts_b)
+    assert np.ptp(exact, axis=0).max() > 0.5  # the pairs' logits differ: a real comparison
+    np.testing.assert_allclose(clf.logits(texts_a, texts_b, quantize=True), exact, atol=0.15)
+
+
+def test_int8_follows_new_weights_and_is_reused_from_the_cache(tiny_classifier, monkeypatch):
     import torch
 
-    from autojudge.judges.int8 import AnchoredLinear, FixedScaleLinear, quantize_anchored
+    from autojudge.cache import home
+    from autojudge.judges import int8
 
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 3))
-    fast = quantize_anchored(model, {"0": (-1.0, 1.0)}, onednn=onednn)
-    assert isinstance(fast[0], FixedScaleLinear if onednn else AnchoredLinear)
-    x = torch.tensor([[0.5, -0.5, 0.25, 0.0]])
-    np.testing.assert_allclose(fast(x).detach(), model(x).detach(), atol=0.03)
-    # beyond the range the input is clamped: 5.0 acts as 1.0
-    big = torch.tensor([[5.0, -0.5, 0.25, 0.0]])
-    np.testing.assert_allclose(fast(big).detach(), model(big.clamp(-1, 1)).detach(), atol=0.03)
-
-
-@pytest.mark.parametrize("onednn", _kinds(), ids=["anchored", "fixed-scale"])
-def test_fixed_range_removes_batch_dependence_of_dynamic_int8(onednn):
-    import torch
-
-    from autojudge.judges.int8 import quantize_anchored
-
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(16, 8))
-    x = torch.randn(1, 16)
-    loud = 3.0 * torch.randn(1, 16)  # a neighbour with a wider range
-    plain = quantize_anchored(model, {})  # torch's dynamic int8 alone
-    assert not torch.allclose(plain(x), plain(torch.cat([x, loud]))[:1], atol=1e-4)
-    fixed = quantize_anchored(model, {"0": (-10.0, 10.0)}, onednn=onednn)
-    torch.testing.assert_close(fixed(x), fixed(torch.cat([x, loud]))[:1])
+    clf = tiny_classifier
+    texts_a, texts_b = VARIED
+    before = clf.logits(texts_a, texts_b, quantize=True)
+    with torch.no_grad():  # the head turned around: every logit changes sign
+        clf.model.classifier.weight.neg_()
+        clf.model.classifier.bias.neg_()
+    clf.invalidate()
+    after = clf.logits(texts_a, texts_b, quantize=True)
+    assert np.abs(after - before).max() > 0.5  # not the old model from a cache
+    np.testing.assert_allclose(after, clf.logits(texts_a, texts_b), atol=0.15)
+    assert len(list((home() / "int8").glob("*.onnx"))) == 2
+    # a new process finds the file: nothing is exported again
+    int8._BUILT.clear()
+    clf.invalidate()
+    monkeypatch.setattr(int8, "export_onnx", lambda *_: pytest.fail("exported again"))
+    np.testing.assert_array_equal(clf.logits(texts_a, texts_b, quantize=True), after)
 
 
-@pytest.mark.parametrize("onednn", _kinds(), ids=["anchored", "fixed-scale"])
-def test_fixed_range_int8_tracks_float_on_a_wider_layer(onednn):
-    import torch
-
-    from autojudge.judges.int8 import quantize_anchored
-
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.GELU(), torch.nn.Linear(32, 8))
-    x = torch.randn(20, 64)
-    fast = quantize_anchored(model, {"0": (-5.0, 5.0), "2": (-1.0, 3.0)}, onednn=onednn)
-    with torch.inference_mode():
-        error = (fast(x) - model(x)).abs().max().item()
-    assert error < 0.05, error
+def test_off_the_cpu_the_float_model_runs(tiny_classifier, monkeypatch):
+    clf = tiny_classifier
+    monkeypatch.setattr(type(clf), "_on_cpu", lambda self: False)
+    monkeypatch.setattr(type(clf), "int8", lambda self: pytest.fail("int8 used off the CPU"))
+    np.testing.assert_array_equal(clf.logits(*QUIET, quantize=True), clf.logits(*QUIET))
 
 
 def test_batches_hold_one_length_bucket():
@@ -88,12 +129,10 @@ def test_batches_hold_one_length_bucket():
     assert [p.tolist() for p in parts] == [[0, 1], [2, 3], [4]]
 
 
-def test_probing_for_int8_leaves_the_global_rng_alone():
+def test_building_int8_leaves_the_global_rng_alone(tiny_classifier):
     import torch
-
-    from autojudge.judges.int8 import _onednn_int8
 
     torch.manual_seed(0)
     before = torch.get_rng_state()
-    _onednn_int8()
+    tiny_classifier.int8()
     assert torch.equal(torch.get_rng_state(), before)

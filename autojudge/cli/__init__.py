@@ -11,7 +11,7 @@ from autojudge._version import __version__
 from autojudge.cli.calibrate import add_calibrate
 from autojudge.cli.demo import add_demo
 from autojudge.cli.errors import USER_ERRORS
-from autojudge.cli.judge import add_judge_eval, add_judge_train, add_score
+from autojudge.cli.judge import add_judge_eval, add_judge_export, add_judge_train, add_score
 from autojudge.cli.policy import TRAIN_COMMANDS, add_eval, add_train
 from autojudge.cli.serve import add_serve
 from autojudge.cli.setup import add_data, add_models
@@ -55,11 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"autojudge {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     add_score(sub)
-    judge = sub.add_parser("judge", help="Train or evaluate the supervised judges.",
-                           description="Train or evaluate the supervised judges.")
+    judge = sub.add_parser("judge", help="Train, evaluate or export the supervised judges.",
+                           description="Train, evaluate or export the supervised judges.")
     judge_sub = judge.add_subparsers(title="judge commands", metavar="COMMAND")
     add_judge_train(judge_sub)
     add_judge_eval(judge_sub)
+    add_judge_export(judge_sub)
     add_calibrate(sub)
     add_train(sub)
     add_eval(sub)

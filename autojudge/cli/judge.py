@@ -12,6 +12,7 @@ from autojudge.data.build import build
 from autojudge.io import parse_mapping
 from autojudge.jobs.judge import resolve_judge
 from autojudge.judges.evaluation import evaluate, format_table, plot_reliability
+from autojudge.judges.export import check_target, export_judge
 from autojudge.scoring import check_paths, score_file
 from autojudge.trainers.judges import train_judge
 
@@ -105,4 +106,27 @@ def _judge_eval(args: argparse.Namespace) -> int:
     plot = plot_reliability(results, args.out / "reliability.png")
     print(format_table(results))
     print(f"\nwrote {args.out / 'judge_eval.json'} and {plot}")
+    return 0
+
+
+def add_judge_export(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export", help="Write a judge with its cross-encoders as ONNX.",
+        description="Write the ensemble judge (the default one, or --judge FOLDER) to DIR: "
+                    "judge.json with the combiner and settings, and comparison/ and facts/ each "
+                    "holding the cross-encoder as ONNX (model.onnx float32, model_int8.onnx the "
+                    "int8 graph the judge runs on a CPU), its tokenizer and config. "
+                    "`--judge DIR` (or load_judge(DIR)) loads it back without torch weights.")
+    export.add_argument("dir", type=Path, help="new or empty folder to write")
+    config_args(export)
+    export.add_argument("--judge", default="default",
+                        help="default (the judge trained for --config) or a saved judge folder")
+    export.set_defaults(run=_judge_export)
+
+
+def _judge_export(args: argparse.Namespace) -> int:
+    check_target(args.dir)  # before loading the judge
+    judge = resolve_judge(config_of(args), args.judge, train_missing=False)
+    folder = export_judge(judge, args.dir)
+    print(f"wrote {folder}: judge.json, comparison/ and facts/ (model.onnx, model_int8.onnx)")
     return 0

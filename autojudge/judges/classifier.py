@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-import contextlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from autojudge.judges.int8 import ANCHOR_MARGIN, ANCHOR_PAIRS, quantize_anchored
+from autojudge.judges.int8 import ANCHOR_PAIRS, OnnxModel, export_onnx, int8_onnx
 from autojudge.models import resolve
+
+FLOAT_ONNX = "model.onnx"
+"""An exported classifier's float32 graph (`PairClassifier.export`)."""
+INT8_ONNX = "model_int8.onnx"
+"""An exported classifier's int8 graph: the one the judge runs on a CPU."""
 
 
 class PairClassifier:
     """An encoder with a classification head over (text_a, text_b), fast batched inference.
 
-    Speed comes from sorting by length (little padding), inference mode, and optional int8
-    quantisation of the linear layers on CPU. A pair's scores do not depend on its neighbours:
-    every batch holds pairs of one length bucket and is padded to that bucket's length (padding
-    to the longest neighbour changes the float sums in attention by rounding, which int8 can
-    turn into a visible difference), and the int8 scales are fixed (`autojudge.judges.int8`).
+    Speed comes from sorting by length (little padding), inference mode, and int8 on CPU
+    (ONNX Runtime, statically quantised: `autojudge.judges.int8`). A pair's scores do not
+    depend on its neighbours: every batch holds pairs of one length bucket and is padded to
+    that bucket's length (padding to the longest neighbour changes the float sums in attention
+    by rounding, which int8 can turn into a visible difference), and the int8 scales are fixed.
+    Off the CPU (a model moved to a GPU) the float model runs, in its own precision.
     """
 
-    def __init__(self, model, tokenizer, labels: Sequence[str], max_length: int = 128) -> None:
+    def __init__(self, model: Any, tokenizer: Any, labels: Sequence[str],
+                 max_length: int = 128) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.labels = tuple(labels)
         self.max_length = max_length
-        self._fast = None
+        self._int8: OnnxModel | None = None
 
     @classmethod
     def from_encoder(cls, encoder: str | Path, labels: Sequence[str],
@@ -49,8 +57,12 @@ class PairClassifier:
 
     @classmethod
     def load(cls, path: str | Path, max_length: int = 128) -> PairClassifier:
+        """A saved classifier (`save`), or an exported one (`export`: ONNX, no torch weights)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        path = Path(path)
+        if (path / INT8_ONNX).is_file() and not list(path.glob("*.safetensors")):
+            return OnnxPairClassifier.load(path, max_length)
         model = AutoModelForSequenceClassification.from_pretrained(path)
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return cls(model, AutoTokenizer.from_pretrained(path), labels, max_length)
@@ -58,6 +70,18 @@ class PairClassifier:
     def save(self, path: str | Path) -> None:
         self.model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
+
+    def export(self, path: str | Path) -> Path:
+        """The classifier as ONNX in the folder `path`: FLOAT_ONNX (float32), INT8_ONNX (the
+        int8 model this classifier runs on a CPU, the same bytes), the tokenizer and the model
+        config (labels). `load` reads it back without torch weights."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save_pretrained(path)
+        self.model.config.save_pretrained(path)
+        export_onnx(self.model, self._example(), path / FLOAT_ONNX)
+        self.int8().save(path / INT8_ONNX)
+        return path
 
     def encode(self, texts_a: Sequence[str], texts_b: Sequence[str], pad_to: int | None = None):
         """Token tensors for a batch, padded to the longest pair, or to `pad_to` tokens."""
@@ -67,70 +91,105 @@ class PairClassifier:
 
     def logits(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int = 32,
                quantize: bool = False, progress: bool = False) -> np.ndarray:
-        """Raw class scores, (N, C), in input order. Batches of 32 length-sorted pairs were the
-        fastest on a 2-core CPU (bench/judge_speed.py)."""
-        if not texts_a:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        with _quantized_engine() if quantize else contextlib.nullcontext():
-            return self._logits(texts_a, texts_b, batch_size, quantize, progress)
-
-    def _logits(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int,
-                quantize: bool, progress: bool) -> np.ndarray:
-        import torch
+        """Raw class scores, (N, C), in input order; int8 on a CPU when `quantize`. Batches of
+        32 length-sorted pairs were the fastest on a 2-core CPU (bench/judge_speed.py)."""
         from tqdm.auto import tqdm
 
-        model = self._quantized() if quantize else self.model
-        model.eval()
+        if not texts_a:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        forward = self.int8() if quantize and self._on_cpu() else self._float
+        out = np.zeros((len(texts_a), len(self.labels)), dtype=np.float32)
+        for idx, pad_to in tqdm(self.batches(texts_a, texts_b, batch_size), desc="judging",
+                                unit="batch", disable=not progress):
+            enc = self.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx], pad_to)
+            out[idx] = forward(enc)  # (B, C)
+        return out
+
+    def batches(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int
+                ) -> list[tuple[np.ndarray, int]]:
+        """The pairs' indices in batches of at most `batch_size`, each with the length it is
+        padded to: sorted by length bucket then length, cut where the bucket changes."""
         ids = self.tokenizer(list(texts_a), list(texts_b), truncation=True,
                              max_length=self.max_length)["input_ids"]
         padded = [min(_bucket(len(x)), self.max_length) for x in ids]
         order = np.lexsort((np.arange(len(ids)), [len(x) for x in ids], padded))  # bucket, length
-        out = np.zeros((len(order), len(self.labels)), dtype=np.float32)
         batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-        batches = [part for idx in batches for part in _split_buckets(idx, padded)]
-        with torch.inference_mode():
-            for idx in tqdm(batches, desc="judging", unit="batch", disable=not progress):
-                enc = self.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx],
-                                  pad_to=padded[idx[0]])
-                out[idx] = model(**enc).logits.float().numpy()  # (B, C)
-        return out
+        return [(part, padded[part[0]]) for idx in batches for part in _split_buckets(idx, padded)]
 
-    def _quantized(self):
-        """int8 dynamic quantisation of the Linear layers (CPU), made once, with each layer's
-        activation range fixed from the anchor pairs (see `AnchoredLinear`)."""
-        if self._fast is None:
-            self._fast = quantize_anchored(self.model, self._activation_ranges())
-        return self._fast
-
-    def _activation_ranges(self) -> dict[str, tuple[float, float]]:
-        """Min and max input of every Linear layer over the anchor pairs (float model)."""
-        import json
-
+    def _float(self, enc: Any) -> np.ndarray:
+        """(B, C) logits of the float model, on its device and in its precision."""
         import torch
 
-        pairs = [json.loads(line) for line in ANCHOR_PAIRS.read_text("utf-8").splitlines()]
-        ranges: dict[str, list[float]] = {}
+        self.model.eval()
+        with torch.inference_mode():
+            return self.model(**enc.to(self.model.device)).logits.float().cpu().numpy()
 
-        def record(name: str):
-            def hook(_module, inputs):
-                x = inputs[0].detach()
-                lo, hi = float(x.min()), float(x.max())
-                old = ranges.setdefault(name, [lo, hi])
-                old[0], old[1] = min(old[0], lo), max(old[1], hi)
-            return hook
+    def _on_cpu(self) -> bool:
+        return self.model.device.type == "cpu"
 
-        handles = [m.register_forward_pre_hook(record(n)) for n, m in self.model.named_modules()
-                   if isinstance(m, torch.nn.Linear)]
-        try:
-            self._logits([p["a"] for p in pairs], [p["b"] for p in pairs], 32, False, False)
-        finally:
-            for h in handles:
-                h.remove()
-        return {n: (ANCHOR_MARGIN * lo, ANCHOR_MARGIN * hi) for n, (lo, hi) in ranges.items()}
+    def int8(self) -> OnnxModel:
+        """The statically quantised model (CPU), built once from the float model, with its
+        activation ranges fixed by the anchor pairs."""
+        if self._int8 is None:
+            pairs = [json.loads(line) for line in ANCHOR_PAIRS.read_text("utf-8").splitlines()]
+            texts_a, texts_b = [p["a"] for p in pairs], [p["b"] for p in pairs]
+            calibration = [{k: v.numpy() for k, v in self.encode(
+                [texts_a[i] for i in idx], [texts_b[i] for i in idx], pad_to).items()}
+                for idx, pad_to in self.batches(texts_a, texts_b, 32)]
+            context = (self.tokenizer.backend_tokenizer.to_str(), str(self.max_length))
+            self._int8 = OnnxModel(int8_onnx(self.model, self._example(), calibration,
+                                             context))
+        return self._int8
+
+    def _example(self) -> dict[str, Any]:
+        """Token tensors of the shape the exporter traces with: two pairs, two buckets long."""
+        return dict(self.encode(["Question: who?"] * 2, ["Answer: me."] * 2, pad_to=2 * BUCKET))
 
     def invalidate(self) -> None:
-        """Forget the quantised copy after the weights change."""
-        self._fast = None
+        """Forget the int8 model after the weights change."""
+        self._int8 = None
+
+
+class OnnxPairClassifier(PairClassifier):
+    """A classifier exported as ONNX (`PairClassifier.export`): no torch weights; ONNX Runtime
+    runs the int8 graph, or the float32 one when not quantised."""
+
+    def __init__(self, config: Any, tokenizer: Any, float_model: OnnxModel, int8: OnnxModel,
+                 max_length: int = 128) -> None:
+        super().__init__(None, tokenizer,
+                         [config.id2label[i] for i in range(config.num_labels)], max_length)
+        self.config = config
+        self.float_model = float_model
+        self._int8 = int8
+
+    @classmethod
+    def load(cls, path: str | Path, max_length: int = 128) -> OnnxPairClassifier:
+        from transformers import AutoConfig, AutoTokenizer
+
+        path = Path(path)
+        return cls(AutoConfig.from_pretrained(path), AutoTokenizer.from_pretrained(path),
+                   OnnxModel(path / FLOAT_ONNX), OnnxModel(path / INT8_ONNX), max_length)
+
+    def save(self, path: str | Path) -> None:
+        self.export(path)
+
+    def export(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save_pretrained(path)
+        self.config.save_pretrained(path)
+        self.float_model.save(path / FLOAT_ONNX)
+        self.int8().save(path / INT8_ONNX)
+        return path
+
+    def _float(self, enc: Any) -> np.ndarray:
+        return self.float_model(enc)
+
+    def _on_cpu(self) -> bool:
+        return True
+
+    def invalidate(self) -> None:
+        """Its weights are the ONNX files; there is nothing to rebuild."""
 
 
 BUCKET = 16
@@ -145,21 +204,6 @@ def _split_buckets(idx: np.ndarray, padded: Sequence[int]) -> list[np.ndarray]:
     """Cut a batch of bucket-sorted indices where the bucket changes."""
     cuts = [i for i in range(1, len(idx)) if padded[idx[i]] != padded[idx[i - 1]]]
     return np.split(idx, cuts)
-
-
-@contextlib.contextmanager
-def _quantized_engine():
-    """oneDNN's int8 kernels ran ~1.2× faster than the x86 default here; the process-wide
-    setting is restored afterwards."""
-    import torch
-
-    engines = torch.backends.quantized.supported_engines
-    previous = torch.backends.quantized.engine
-    torch.backends.quantized.engine = "onednn" if "onednn" in engines else previous
-    try:
-        yield
-    finally:
-        torch.backends.quantized.engine = previous
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
