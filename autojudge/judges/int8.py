@@ -31,12 +31,10 @@ from autojudge.cache import home
 
 ANCHOR_PAIRS = Path(__file__).parent / "anchor_pairs.jsonl"
 """Typical comparison and fact pairs (from data/samples) that fix the activation ranges."""
-OPSET = 18
-"""ONNX opset of the exported graphs."""
 QUANTIZED_OPS = ("MatMul", "Gemm")
 """Operators whose weight input is quantised (the Linear layers); the products of two
 activations in attention stay float."""
-RECIPE = "ort-static-qdq-1"
+RECIPE = "ort-static-qdq-2"
 """Names the way int8 models are built here; part of their fingerprint, so a change to the
 recipe never reuses a model built the old way."""
 _BUILT: dict[str, bytes] = {}
@@ -59,11 +57,11 @@ def export_onnx(model: Any, example: Mapping[str, Any], path: Path) -> Path:
                           input_names=list(example), output_names=["logits"],
                           dynamic_shapes={name: {0: free, 1: free} for name in example},
                           verbose=False)
-        graph = onnx.load(f"{tmp}/model.onnx")  # weights inline: one file
+        proto = onnx.load(f"{tmp}/model.onnx")  # weights inline: one file
     # Shapes of intermediate values are optional, and torch 2.9 wrote some that onnx's shape
     # inference refuses (in ONNX Runtime's dynamic quantiser): let the readers infer them.
-    del graph.graph.value_info[:]
-    onnx.save(graph, path)
+    del proto.graph.value_info[:]
+    onnx.save(proto, path)
     return path
 
 
