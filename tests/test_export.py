@@ -27,19 +27,19 @@ def _table(judgements):
 
 def test_exported_judge_gives_the_same_judgements(tiny_judge_dir, tmp_path, capsys):
     from autojudge.cli import main
-    from autojudge.judges.classifier import OnnxPairClassifier
+    from autojudge.judges.classifier import ExportedPairClassifier
     from autojudge.judges.loader import load_judge
 
     out = tmp_path / "onnx-judge"
     assert main(["judge", "export", str(out), "--judge", str(tiny_judge_dir)]) == 0
-    assert "model_int8.onnx" in capsys.readouterr().out
+    assert "model_int8.xml" in capsys.readouterr().out
     for part in ("comparison", "facts"):
-        assert {"model.onnx", "model_int8.onnx", "config.json"} <= {
+        assert {"model.onnx", "model_int8.xml", "config.json"} <= {
             p.name for p in (out / part).iterdir()}
     assert not list(out.rglob("*.safetensors"))  # what runs is the ONNX, not torch weights
     original, exported = load_judge(str(tiny_judge_dir)), load_judge(str(out))
-    assert isinstance(exported.comparison.classifier, OnnxPairClassifier)
-    assert isinstance(exported.fact_judge.classifier, OnnxPairClassifier)
+    assert isinstance(exported.comparison.classifier, ExportedPairClassifier)
+    assert isinstance(exported.fact_judge.classifier, ExportedPairClassifier)
     assert exported.combiner == original.combiner
     # on a CPU both run the same int8 graph: the same judgements, to the bit
     assert _table(exported.judge(RECORDS)) == _table(original.judge(RECORDS))
@@ -53,7 +53,7 @@ def test_exported_judge_gives_the_same_judgements(tiny_judge_dir, tmp_path, caps
     # an exported judge exports again, unchanged
     again = tmp_path / "again"
     assert main(["judge", "export", str(again), "--judge", str(out)]) == 0
-    for name in ("comparison/model.onnx", "facts/model_int8.onnx", "judge.json"):
+    for name in ("comparison/model.onnx", "facts/model_int8.xml", "judge.json"):
         assert (again / name).read_bytes() == (out / name).read_bytes()
 
 

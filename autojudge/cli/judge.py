@@ -114,9 +114,10 @@ def add_judge_export(sub: argparse._SubParsersAction) -> None:
         "export", help="Write a judge with its cross-encoders as ONNX.",
         description="Write the ensemble judge (the default one, or --judge FOLDER) to DIR: "
                     "judge.json with the combiner and settings, and comparison/ and facts/ each "
-                    "holding the cross-encoder as ONNX (model.onnx float32, model_int8.onnx the "
-                    "int8 graph the judge runs on a CPU), its tokenizer and config. "
-                    "`--judge DIR` (or load_judge(DIR)) loads it back without torch weights.")
+                    "holding the cross-encoder as float32 ONNX (model.onnx), the int8 model the "
+                    "judge runs on a CPU (model_int8.xml and .bin, OpenVINO IR), its tokenizer "
+                    "and config. `--judge DIR` (or load_judge(DIR)) loads it back without torch "
+                    "weights.")
     export.add_argument("dir", type=Path, help="new or empty folder to write")
     config_args(export)
     export.add_argument("--judge", default="default",
@@ -128,5 +129,5 @@ def _judge_export(args: argparse.Namespace) -> int:
     check_target(args.dir)  # before loading the judge
     judge = resolve_judge(config_of(args), args.judge, train_missing=False)
     folder = export_judge(judge, args.dir)
-    print(f"wrote {folder}: judge.json, comparison/ and facts/ (model.onnx, model_int8.onnx)")
+    print(f"wrote {folder}: judge.json, comparison/ and facts/ (model.onnx, model_int8.xml)")
     return 0

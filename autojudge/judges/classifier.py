@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autojudge.judges.int8 import ANCHOR_PAIRS, OnnxModel, export_onnx, int8_onnx
+from autojudge.judges.int8 import ANCHOR_PAIRS, CpuModel, export_onnx, int8_model
 from autojudge.models import resolve
 
 FLOAT_ONNX = "model.onnx"
-"""An exported classifier's float32 graph (`PairClassifier.export`)."""
-INT8_ONNX = "model_int8.onnx"
-"""An exported classifier's int8 graph: the one the judge runs on a CPU."""
+"""An exported classifier's float32 graph, ONNX (`PairClassifier.export`)."""
+INT8_IR = "model_int8.xml"
+"""An exported classifier's int8 model, OpenVINO IR (with model_int8.bin): the one the judge
+runs on a CPU."""
 
 
 class PairClassifier:
     """An encoder with a classification head over (text_a, text_b), fast batched inference.
 
     Speed comes from sorting by length (little padding), inference mode, and int8 on CPU
-    (ONNX Runtime, statically quantised: `autojudge.judges.int8`). A pair's scores do not
+    (OpenVINO, statically quantised by NNCF: `autojudge.judges.int8`). A pair's scores do not
     depend on its neighbours: every batch holds pairs of one length bucket and is padded to
     that bucket's length (padding to the longest neighbour changes the float sums in attention
     by rounding, which int8 can turn into a visible difference), and the int8 scales are fixed.
@@ -35,7 +37,7 @@ class PairClassifier:
         self.tokenizer = tokenizer
         self.labels = tuple(labels)
         self.max_length = max_length
-        self._int8: OnnxModel | None = None
+        self._int8: CpuModel | None = None
 
     @classmethod
     def from_encoder(cls, encoder: str | Path, labels: Sequence[str],
@@ -57,12 +59,12 @@ class PairClassifier:
 
     @classmethod
     def load(cls, path: str | Path, max_length: int = 128) -> PairClassifier:
-        """A saved classifier (`save`), or an exported one (`export`: ONNX, no torch weights)."""
+        """A saved classifier (`save`), or an exported one (`export`: no torch weights)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         path = Path(path)
-        if (path / INT8_ONNX).is_file() and not list(path.glob("*.safetensors")):
-            return OnnxPairClassifier.load(path, max_length)
+        if (path / INT8_IR).is_file() and not list(path.glob("*.safetensors")):
+            return ExportedPairClassifier.load(path, max_length)
         model = AutoModelForSequenceClassification.from_pretrained(path)
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return cls(model, AutoTokenizer.from_pretrained(path), labels, max_length)
@@ -72,15 +74,15 @@ class PairClassifier:
         self.tokenizer.save_pretrained(path)
 
     def export(self, path: str | Path) -> Path:
-        """The classifier as ONNX in the folder `path`: FLOAT_ONNX (float32), INT8_ONNX (the
-        int8 model this classifier runs on a CPU, the same bytes), the tokenizer and the model
-        config (labels). `load` reads it back without torch weights."""
+        """The classifier in the folder `path`: FLOAT_ONNX (float32 ONNX), INT8_IR (the int8
+        model this classifier runs on a CPU, as it is), the tokenizer and the model config
+        (labels). `load` reads it back without torch weights."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save_pretrained(path)
         self.model.config.save_pretrained(path)
         export_onnx(self.model, self._example(), path / FLOAT_ONNX)
-        self.int8().save(path / INT8_ONNX)
+        self.int8().save(path / INT8_IR)
         return path
 
     def encode(self, texts_a: Sequence[str], texts_b: Sequence[str], pad_to: int | None = None):
@@ -127,7 +129,7 @@ class PairClassifier:
     def _on_cpu(self) -> bool:
         return self.model.device.type == "cpu"
 
-    def int8(self) -> OnnxModel:
+    def int8(self) -> CpuModel:
         """The statically quantised model (CPU), built once from the float model, with its
         activation ranges fixed by the anchor pairs."""
         if self._int8 is None:
@@ -137,7 +139,7 @@ class PairClassifier:
                 [texts_a[i] for i in idx], [texts_b[i] for i in idx], pad_to).items()}
                 for idx, pad_to in self.batches(texts_a, texts_b, 32)]
             context = (self.tokenizer.backend_tokenizer.to_str(), str(self.max_length))
-            self._int8 = OnnxModel(int8_onnx(self.model, self._example(), calibration,
+            self._int8 = CpuModel(int8_model(self.model, self._example(), calibration,
                                              context))
         return self._int8
 
@@ -150,25 +152,25 @@ class PairClassifier:
         self._int8 = None
 
 
-class OnnxPairClassifier(PairClassifier):
-    """A classifier exported as ONNX (`PairClassifier.export`): no torch weights; ONNX Runtime
-    runs the int8 graph, or the float32 one when not quantised."""
+class ExportedPairClassifier(PairClassifier):
+    """A classifier exported by `PairClassifier.export`, read from its folder `source`: no torch
+    weights; OpenVINO runs the int8 model, or the float32 ONNX graph when not quantised."""
 
-    def __init__(self, config: Any, tokenizer: Any, float_model: OnnxModel, int8: OnnxModel,
-                 max_length: int = 128) -> None:
+    def __init__(self, source: Path, config: Any, tokenizer: Any, max_length: int = 128) -> None:
         super().__init__(None, tokenizer,
                          [config.id2label[i] for i in range(config.num_labels)], max_length)
+        self.source = source
         self.config = config
-        self.float_model = float_model
-        self._int8 = int8
+        self.float_model = CpuModel(source / FLOAT_ONNX)
+        self._int8 = CpuModel(source / INT8_IR)
 
     @classmethod
-    def load(cls, path: str | Path, max_length: int = 128) -> OnnxPairClassifier:
+    def load(cls, path: str | Path, max_length: int = 128) -> ExportedPairClassifier:
         from transformers import AutoConfig, AutoTokenizer
 
         path = Path(path)
-        return cls(AutoConfig.from_pretrained(path), AutoTokenizer.from_pretrained(path),
-                   OnnxModel(path / FLOAT_ONNX), OnnxModel(path / INT8_ONNX), max_length)
+        return cls(path, AutoConfig.from_pretrained(path), AutoTokenizer.from_pretrained(path),
+                   max_length)
 
     def save(self, path: str | Path) -> None:
         self.export(path)
@@ -178,8 +180,8 @@ class OnnxPairClassifier(PairClassifier):
         path.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save_pretrained(path)
         self.config.save_pretrained(path)
-        self.float_model.save(path / FLOAT_ONNX)
-        self.int8().save(path / INT8_ONNX)
+        shutil.copyfile(self.source / FLOAT_ONNX, path / FLOAT_ONNX)
+        self.int8().save(path / INT8_IR)
         return path
 
     def _float(self, enc: Any) -> np.ndarray:
@@ -189,7 +191,7 @@ class OnnxPairClassifier(PairClassifier):
         return True
 
     def invalidate(self) -> None:
-        """Its weights are the ONNX files; there is nothing to rebuild."""
+        """Its weights are the exported files; there is nothing to rebuild."""
 
 
 BUCKET = 16

@@ -1,4 +1,5 @@
-"""`autojudge judge export`: a saved ensemble judge with its two cross-encoders as ONNX."""
+"""`autojudge judge export`: a saved ensemble judge with its cross-encoders as ONNX (and their
+int8 models as OpenVINO IR)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from autojudge.judges.ensemble import EnsembleJudge
 def export_judge(judge: Judge, folder: str | Path) -> Path:
     """Write `judge` (an ensemble judge) to the new or empty `folder`: judge.json (the combiner
     and settings, as `save` writes them) and, for the comparison and the fact judge, the
-    cross-encoder as ONNX (`PairClassifier.export`: float32 and int8 graphs, tokenizer, config)
-    in place of torch weights. `load_judge(folder)` reads it back; on a CPU it gives the same
+    cross-encoder as float32 ONNX and its int8 model as OpenVINO IR (`PairClassifier.export`,
+    with tokenizer and config) in place of torch weights. `load_judge(folder)` reads it back; on a CPU it gives the same
     judgements as `judge`, the int8 graph being the one `judge` runs."""
     if not isinstance(judge, EnsembleJudge):
         raise JudgeError(f"only the ensemble judge (default or a saved folder) can be exported, "
