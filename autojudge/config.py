@@ -243,7 +243,7 @@ class JudgeConfig:
     """Tokens per (question + reference, answer) pair (>= 8, room for the special tokens and
     some text); longer pairs are truncated."""
     quantize: bool = True
-    """int8 inference of the judges on a CPU (ONNX Runtime, static quantisation, fixed scales)."""
+    """int8 inference of the judges on a CPU (OpenVINO, static quantisation, fixed scales)."""
 
 
 TrackerName = Literal["tensorboard", "wandb", "trackio", "mlflow", "comet_ml", "aim", "clearml",
