@@ -133,3 +133,30 @@ def test_building_int8_leaves_the_global_random_streams_alone(tiny_classifier):
     assert torch.equal(torch.get_rng_state(), before[0])
     assert np.array_equal(np.random.get_state()[1], before[1])
     assert random.getstate() == before[2]
+
+
+def test_building_and_running_int8_sends_no_telemetry(tiny_encoder_dir, tmp_path):
+    """OpenVINO and NNCF would set up usage statistics in ~/intel/ (and send them from the
+    converter and the quantiser): a fresh process that builds and runs an int8 model leaves the
+    home folder empty."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+        from autojudge.judges.classifier import PairClassifier
+        config = BertConfig.from_pretrained({str(tiny_encoder_dir)!r}, num_labels=3)
+        clf = PairClassifier(BertForSequenceClassification(config),
+                             AutoTokenizer.from_pretrained({str(tiny_encoder_dir)!r}), "abc", 64)
+        clf.logits(["Question: who ?"], ["Answer: me"], quantize=True)
+        """)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "AUTOJUDGE_HOME": str(tmp_path / "cache")}
+    env.pop("CI", None)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300,
+                   cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert list((tmp_path / "cache" / "int8").glob("*.xml"))  # it did build
+    assert list(home.iterdir()) == []

@@ -37,6 +37,9 @@ ITEMS = [
 def start(module: str, args: list[str], log: Path, token: str | None = TOKEN):
     """A server process and its URL, once /healthz answers."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    # a module-scoped server starts before the test's own $AUTOJUDGE_HOME is set: not the user's
+    # cache (the judge keeps its int8 models there)
+    env.setdefault("AUTOJUDGE_HOME", str(log.parent / "autojudge-home"))
     env.pop("AUTOJUDGE_TOKEN", None)
     if token:
         env["AUTOJUDGE_TOKEN"] = token

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import io
 import logging
+import os
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -75,7 +78,7 @@ def quantize_static(model: Any, calibration: Iterable[Mapping[str, np.ndarray]])
     the min and max it takes over `calibration` (feeds of int64 token arrays, all of them used;
     NNCF's transformer preset would average per-batch extremes, which clipped more on pairs
     unlike the calibration ones and was no better on the test split)."""
-    import nncf
+    nncf = _imported("nncf")
     from nncf.quantization.range_estimator import RangeEstimatorParametersSet
 
     feeds = [dict(feed) for feed in calibration]
@@ -93,7 +96,7 @@ def int8_model(model: Any, example: Mapping[str, Any],
     """The statically quantised OpenVINO model of `model` (see `quantize_static`); built once
     for a fingerprint of the model's weights and config, the calibration feeds, `context` (what
     else decides them, e.g. the tokenizer) and the library versions, then reused."""
-    import openvino
+    openvino = _imported("openvino")
 
     feeds = [dict(feed) for feed in calibration]
     key = fingerprint(model, feeds, context)
@@ -102,7 +105,7 @@ def int8_model(model: Any, example: Mapping[str, Any],
         if stored.is_file() and stored.with_suffix(".bin").is_file():
             _BUILT[key] = openvino.Core().read_model(stored)
         else:
-            with _quiet(), _random_states_kept():
+            with _quiet(), _random_states_kept(), _no_telemetry():
                 graph = openvino.convert_model(exported_program(model, example))
                 # inputs named as ours (some OpenVINO versions number them), in the same order
                 for port, name in zip(graph.inputs, example, strict=True):
@@ -135,7 +138,7 @@ def fingerprint(model: Any, feeds: Iterable[Mapping[str, np.ndarray]],
 
 def save_model(model: Any, path: Path) -> Path:
     """An OpenVINO model as IR: `path` (.xml) and its .bin, weights exactly as they are."""
-    import openvino
+    openvino = _imported("openvino")
 
     openvino.save_model(model, path, compress_to_fp16=False)
     return path
@@ -159,7 +162,7 @@ class CpuModel:
     Float32 precision for what is not quantised (OpenVINO may otherwise pick bf16)."""
 
     def __init__(self, model: Any, threads: int | None = None) -> None:
-        import openvino
+        openvino = _imported("openvino")
 
         core = openvino.Core()
         self.model = core.read_model(model) if isinstance(model, (str, Path)) else model
@@ -182,6 +185,29 @@ def _torch_threads() -> int:
     import torch
 
     return torch.get_num_threads()
+
+
+def _imported(name: str) -> ModuleType:
+    """`openvino` or `nncf`, imported with their telemetry off (see `_no_telemetry`)."""
+    with _no_telemetry():
+        return importlib.import_module(name)
+
+
+@contextlib.contextmanager
+def _no_telemetry() -> Iterator[None]:
+    """OpenVINO and NNCF set up usage statistics when imported (writing ~/intel/) and send them
+    from the converter and the quantiser, unless the user opted out or they run in CI. A judge
+    must not phone home, so while they are imported and while a model is built they are told
+    `CI=true`, the switch both honour (openvino_telemetry's disable_in_ci)."""
+    previous = os.environ.get("CI")
+    os.environ["CI"] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["CI"]
+        else:
+            os.environ["CI"] = previous
 
 
 @contextlib.contextmanager
