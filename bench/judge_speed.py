@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -106,7 +107,8 @@ class OpenVinoWorker:
         self.proc = subprocess.Popen(
             [python, str(Path(__file__).parent / "_openvino_worker.py"), str(model_dir),
              str(max_length), str(folder / "pairs.json"), str(folder / "calibration.json"),
-             str(folder / "openvino")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             str(folder / "openvino")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "CI": "true"})  # OpenVINO's and NNCF's telemetry off, as ours
         self._reply("ready")
 
     def _reply(self, expect: str | None = None) -> str:

@@ -137,8 +137,8 @@ def test_building_int8_leaves_the_global_random_streams_alone(tiny_classifier):
 
 def test_building_and_running_int8_sends_no_telemetry(tiny_encoder_dir, tmp_path):
     """OpenVINO and NNCF would set up usage statistics in ~/intel/ (and send them from the
-    converter and the quantiser): a fresh process that builds and runs an int8 model leaves the
-    home folder empty."""
+    converter and the quantiser): a fresh process that builds and runs an int8 model leaves no
+    ~/intel/ behind."""
     import os
     import subprocess
     import sys
@@ -159,4 +159,4 @@ def test_building_and_running_int8_sends_no_telemetry(tiny_encoder_dir, tmp_path
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300,
                    cwd=os.path.dirname(os.path.dirname(__file__)))
     assert list((tmp_path / "cache" / "int8").glob("*.xml"))  # it did build
-    assert list(home.iterdir()) == []
+    assert not (home / "intel").exists()
