@@ -5,8 +5,9 @@ the same pair could be judged differently beside different neighbours (a served 
 `score` chunk, a PPO rollout). Here the model is quantised statically: torch.export gives its
 graph, OpenVINO converts it, and NNCF quantises it (int8 weights, int8 activations whose ranges
 are fixed once to their extremes over typical pairs, the anchor pairs; NNCF's transformer
-preset: SmoothQuant, fast bias correction, softmax and layer norms kept in float). OpenVINO runs it on the CPU in
-float32 precision for everything not quantised: the speed of int8, the determinism of float.
+preset: SmoothQuant, fast bias correction, softmax and layer norms kept in float). OpenVINO runs
+it on the CPU in float32 for everything not quantised: the speed of int8, the determinism of
+float.
 
 Building one takes seconds (export, conversion, calibration), so a built model is kept, by a
 fingerprint of everything it depends on, in this process and in $AUTOJUDGE_HOME/int8.
@@ -67,7 +68,7 @@ def export_onnx(model: Any, example: Mapping[str, Any], path: Path) -> Path:
                           input_names=list(example), output_names=["logits"], verbose=False)
         proto = onnx.load(f"{tmp}/model.onnx")  # weights inline: one file
     # Shapes of intermediate values are optional, and torch 2.9 wrote some that onnx's shape
-    # inference refuses: let the readers infer them.
+    # inference (which ONNX Runtime's quantiser runs) refuses: let the readers infer them.
     del proto.graph.value_info[:]
     onnx.save(proto, path)
     return path
