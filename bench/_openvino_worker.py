@@ -8,7 +8,8 @@ sentence-transformers' `export_static_quantized_openvino_model` (NNCF static int
 CALIBRATION_JSON's texts, its default configuration), loads the int8 model with
 `CrossEncoder(..., backend="openvino")`, prints `ready`, then answers each line on stdin:
 `sorted` → `predict` on all the pairs (it sorts them by length itself), `plain` → `predict` on
-each run of 32 pairs in input order (no sorting across batches); either prints the seconds; `logits PATH` → saves the last run's scores (input order); `quit`.
+each run of 32 pairs in input order (no sorting across batches); either prints the seconds;
+`logits PATH` → saves the last run's scores (input order); `quit`.
 Between requests it waits on stdin, so it takes no CPU while the others are timed.
 """
 

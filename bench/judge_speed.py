@@ -243,7 +243,8 @@ def main() -> None:
     for name, f in result["methods"].items():
         print(f"{name:<68}{f['pairs_per_s']:>9.1f}{f['ratio_vs_crossencoder']:>16.2f}")
     for name, t in result["targets"].items():
-        print(f"target {name}: {t['value']:.2f} (>= {t['target']}) {'met' if t['met'] else 'MISSED'}")
+        verdict = "met" if t["met"] else "MISSED"
+        print(f"target {name}: {t['value']:.2f} (>= {t['target']}) {verdict}")
     path = write_result("judge_speed", {"pairs": len(items), "rounds": args.rounds,
                                         "threads": torch.get_num_threads(), **result})
     print(f"\nwrote {path}")

@@ -14,8 +14,9 @@ def export_judge(judge: Judge, folder: str | Path) -> Path:
     """Write `judge` (an ensemble judge) to the new or empty `folder`: judge.json (the combiner
     and settings, as `save` writes them) and, for the comparison and the fact judge, the
     cross-encoder as float32 ONNX and its int8 model as OpenVINO IR (`PairClassifier.export`,
-    with tokenizer and config) in place of torch weights. `load_judge(folder)` reads it back; on a CPU it gives the same
-    judgements as `judge`, the int8 graph being the one `judge` runs."""
+    with tokenizer and config) in place of torch weights. `load_judge(folder)` reads it back;
+    on a CPU it gives the same judgements as `judge`, the int8 model being the one `judge`
+    runs."""
     if not isinstance(judge, EnsembleJudge):
         raise JudgeError(f"only the ensemble judge (default or a saved folder) can be exported, "
                          f"not {getattr(judge, 'name', type(judge).__name__)!r}")
