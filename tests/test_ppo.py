@@ -84,8 +84,8 @@ class KilledAt(RuntimeError):
 
 
 class DyingJudge(ContainsJudge):
-    """Dies (as if killed) when asked to judge step `die_at`'s rollout. Like the default judge
-    (whose int8 engine probes a fresh nn.Linear on its first call), it draws from torch's
+    """Dies (as if killed) when asked to judge step `die_at`'s rollout. Like any user's judge may
+    (ours no longer does: its int8 build leaves the random streams alone), it draws from torch's
     global generator the first time it judges: in a resumed run that draw falls after the
     restore, so PPO must not sample or shuffle from that generator."""
 
