@@ -44,12 +44,11 @@ ROUNDS = 2000
 
 def indicators(rows: list[dict], grader: str) -> dict[str, np.ndarray]:
     """Per question, 1/0 for correct, incorrect, abstain (NaN where the grader can't tell)."""
-    verdicts = [r["verdict"] if grader == "reward_judge" else r["graders"].get(grader)
-                for r in rows]
+    verdicts = [verdict(r, grader) for r in rows]
     out = {}
-    for rate, verdict in (("accuracy", "correct"), ("hallucination", "incorrect"),
-                          ("abstention", "abstain")):
-        out[rate] = np.array([np.nan if v is None else float(v == verdict) for v in verdicts])
+    for rate, wanted in (("accuracy", "correct"), ("hallucination", "incorrect"),
+                         ("abstention", "abstain")):
+        out[rate] = np.array([np.nan if v is None else float(v == wanted) for v in verdicts])
     out["truthfulness"] = out["accuracy"] - out["hallucination"]
     return out
 
@@ -62,6 +61,18 @@ def bootstrap(values: np.ndarray, seed: int = 0) -> dict[str, object]:
     means = [np.nanmean(values[:, rng.integers(0, n, n)]) for _ in range(ROUNDS)]
     low, high = np.nanpercentile(means, [2.5, 97.5])
     return {"value": float(np.nanmean(values)), "ci95": [float(low), float(high)]}
+
+
+def verdict(row: dict, grader: str) -> str | None:
+    """The row's verdict by one grader (None: it can't tell)."""
+    return row["verdict"] if grader == "reward_judge" else row["graders"].get(grader)
+
+
+def abstain_on_known(per_seed: list[list[dict]], known: set[str], grader: str) -> float | None:
+    """Share of known questions (by this grader) on which this grader says the policy
+    abstained, pooled over seeds; None without known questions."""
+    asked = [verdict(r, grader) for rows in per_seed for r in rows if r["id"] in known]
+    return sum(v == "abstain" for v in asked) / len(asked) if asked else None
 
 
 def rates_with_ci(per_seed: list[list[dict]], grader: str) -> dict[str, object]:
@@ -148,8 +159,7 @@ def main() -> None:
     for grader in names:
         hits: dict[str, list[bool]] = {}
         for row in rows:
-            v = row["verdict"] if grader == "reward_judge" else row["graders"].get(grader)
-            hits.setdefault(row["id"], []).append(v == "correct")
+            hits.setdefault(row["id"], []).append(verdict(row, grader) == "correct")
         known[grader] = {q for q, h in hits.items()
                          if knows(sum(h), len(h), config.warm_start.right_at)}
 
@@ -166,12 +176,8 @@ def main() -> None:
     for policy in ("warm_start", "ppo"):
         figures["pooled"][policy] = {g: rates_with_ci(trained[policy], g) for g in names}
         for g in names:
-            abst = np.array([[float(r["id"] in known[g] and r["verdict"] == "abstain")
-                              for r in rows_] for rows_ in trained[policy]])
-            on_known = np.array([[r["id"] in known[g] for r in rows_]
-                                 for rows_ in trained[policy]])
-            figures["pooled"][policy][g]["abstain_on_known"] = (
-                float(abst.sum() / on_known.sum()) if on_known.sum() else None)
+            figures["pooled"][policy][g]["abstain_on_known"] = abstain_on_known(
+                trained[policy], known[g], g)
     figures["differences"] = {g: differences(start, trained["ppo"], g) for g in names}
     figures["targets"] = targets(figures, names)
     print(report(figures, names))

@@ -43,3 +43,15 @@ def test_paired_differences_by_hand():
 def test_identical_policies_have_a_zero_width_difference():
     d = tb.differences(START, [START], "reward_judge")
     assert d["accuracy"] == {"value": 0.0, "ci95": [0.0, 0.0]}
+
+
+def test_abstain_on_known_reads_each_graders_own_verdict():
+    # q1 is known; the reward judge says the policy abstained there, the strict checker too;
+    # q3: the reward judge says incorrect, strict can't tell.
+    assert tb.abstain_on_known([PPO], {"q1", "q3"}, "reward_judge") == 0.5
+    assert tb.abstain_on_known([PPO], {"q1", "q3"}, "strict") == 0.5
+    assert tb.abstain_on_known([PPO], {"q0", "q3"}, "strict") == 0.0
+    flipped = rows(["abstain", "abstain"], ["correct", "abstain"])
+    assert tb.abstain_on_known([flipped], {"q0"}, "strict") == 0.0  # not the judge's abstain
+    assert tb.abstain_on_known([flipped], {"q0"}, "reward_judge") == 1.0
+    assert tb.abstain_on_known([PPO], set(), "strict") is None
