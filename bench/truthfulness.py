@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import write_result  # noqa: E402
+from _common import RESULTS, write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.jobs.judge import independent_graders, resolve_judge  # noqa: E402
@@ -182,6 +182,22 @@ def main() -> None:
     figures["targets"] = targets(figures, names)
     print(report(figures, names))
     print(f"wrote {write_result(args.name, figures)}")
+    print(f"wrote {write_answers(args.name, start, trained)} (every greedy answer, for the audit)")
+
+
+def write_answers(name: str, start: list[dict], trained: dict[str, list[list[dict]]]) -> Path:
+    """Every greedy answer with both graders' verdicts, one line each: policy (`start`,
+    `warm_start`, `ppo`), seed (index into the runs; None for the start, 0 for the shared
+    warm-started policy), question id, question, reference, answer, verdict, graders."""
+    keep = ("id", "question", "reference", "answer", "verdict", "graders")
+    lines = [{"policy": "start", "seed": None, **{k: r[k] for k in keep}} for r in start]
+    for policy, per_seed in trained.items():
+        seeds = per_seed[:1] if policy == "warm_start" else per_seed  # shared by the seeds
+        lines += [{"policy": policy, "seed": i, **{k: r[k] for k in keep}}
+                  for i, rows in enumerate(seeds) for r in rows]
+    path = RESULTS / f"{name}_answers.jsonl"
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    return path
 
 
 def targets(figures: dict, names: list[str]) -> dict[str, dict[str, object]]:

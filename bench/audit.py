@@ -1,0 +1,197 @@
+"""A blind audit, by careful reading, of the starting vs the PPO-trained policy's answers from
+bench/truthfulness.py, beside the two graders' rates on the same answers.
+
+    .venv/bin/python bench/audit.py sample [--answers FILE] [--questions 100] [--seed 0]
+    .venv/bin/python bench/audit.py report [--answers FILE] [--name audit]
+
+`sample` picks `--questions` questions of the benchmark that lie in the graded set's test half
+(bench/data/graded_answers.jsonl: never trained, calibrated or tuned on), takes each one's
+starting-policy answer and one PPO seed's answer (the seeds in turn), shuffles the pairs apart
+and writes bench/data/audit_to_grade.jsonl (audit id, question, reference, answer: nothing that
+tells which policy wrote it, no verdict) and bench/data/audit_key.jsonl (audit id → policy, seed,
+question id). Grading is done by careful reading with the rules of bench/data/GRADING.md, one row
+at a time, into bench/data/audit_graded.jsonl ({"audit_id", "grade", "kind", "reason"}).
+`report` joins the three and writes bench/results/NAME.json: per policy, the audit's rates and
+the reward judge's and the strict checker's on the same answers, each with a bootstrap 95%
+interval over questions, the PPO − start differences (paired by question), and how often each
+grader agrees with the audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import RESULTS, write_result  # noqa: E402
+from truthfulness import bootstrap  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+TO_GRADE, KEY, GRADED = (DATA / f"audit_{n}.jsonl" for n in ("to_grade", "key", "graded"))
+GRADES = ("correct", "incorrect", "abstain")
+POLICIES = ("start", "ppo")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise SystemExit(f"{path}:{n}: not JSON ({e.msg})") from None
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def test_half_questions() -> set[str]:
+    return {r["question"] for r in read_jsonl(DATA / "graded_answers.jsonl")
+            if r["half"] == "test"}
+
+
+def sample(answers: list[dict], questions: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """Rows to grade (blind) and their key."""
+    by_policy: dict[tuple[str, int | None], dict[str, dict]] = {}
+    for a in answers:
+        by_policy.setdefault((a["policy"], a["seed"]), {})[a["id"]] = a
+    seeds = sorted(s for p, s in by_policy if p == "ppo")
+    test = test_half_questions()
+    start = by_policy[("start", None)]
+    eligible = sorted(q for q, a in start.items() if a["question"] in test)
+    if len(eligible) < questions:
+        raise SystemExit(f"only {len(eligible)} of the benchmark's questions lie in the graded "
+                         f"test half; asked for {questions}")
+    rng = random.Random(seed)
+    chosen = rng.sample(eligible, questions)
+    picked = []
+    for i, qid in enumerate(chosen):
+        ppo_seed = seeds[i % len(seeds)]
+        picked += [start[qid], by_policy[("ppo", ppo_seed)][qid]]
+    rng.shuffle(picked)
+    to_grade, key = [], []
+    for n, a in enumerate(picked):
+        audit_id = f"a{n:03d}"
+        to_grade.append({"audit_id": audit_id, "question": a["question"],
+                         "reference": a["reference"], "answer": a["answer"]})
+        key.append({"audit_id": audit_id, "policy": a["policy"], "seed": a["seed"],
+                    "id": a["id"], "verdict": a["verdict"], "graders": a["graders"]})
+    return to_grade, key
+
+
+def joined(key: list[dict], graded: list[dict]) -> list[dict]:
+    """Key rows with the audit's grade; every row graded once, with a known grade."""
+    grades = {}
+    for g in graded:
+        if g.get("grade") not in GRADES:
+            raise SystemExit(f"{GRADED}: {g.get('audit_id')}: grade {g.get('grade')!r} is not "
+                             f"one of {', '.join(GRADES)}")
+        if not str(g.get("reason", "")).strip():
+            raise SystemExit(f"{GRADED}: {g['audit_id']}: no reason")
+        grades[g["audit_id"]] = g
+    missing = [k["audit_id"] for k in key if k["audit_id"] not in grades]
+    if missing:
+        raise SystemExit(f"{GRADED}: {len(missing)} rows not graded (first {missing[0]})")
+    return [{**k, "audit": grades[k["audit_id"]]["grade"]} for k in key]
+
+
+def verdict_of(row: dict, grader: str) -> str | None:
+    if grader == "audit":
+        return row["audit"]
+    if grader == "reward_judge":
+        return row["verdict"]
+    return row["graders"].get(grader)
+
+
+def matrix(rows: list[dict], grader: str, wanted: str) -> np.ndarray:
+    """1/0 per question (sorted by id) for `wanted`, NaN where the grader can't tell."""
+    out = []
+    for r in sorted(rows, key=lambda r: r["id"]):
+        v = verdict_of(r, grader)
+        out.append(np.nan if v is None else float(v == wanted))
+    return np.array(out)
+
+
+def rates(rows: list[dict], grader: str) -> dict[str, object]:
+    acc, hal, abst = (matrix(rows, grader, w) for w in GRADES)
+    out: dict[str, object] = {"accuracy": bootstrap(acc), "hallucination": bootstrap(hal),
+                              "abstention": bootstrap(abst),
+                              "truthfulness": bootstrap(acc - hal)}
+    out["cant_tell"] = float(np.isnan(acc).mean())
+    return out
+
+
+def report(rows: list[dict]) -> dict[str, object]:
+    graders = ["audit", "reward_judge", *sorted({g for r in rows for g in r["graders"]})]
+    per = {p: [r for r in rows if r["policy"] == p] for p in POLICIES}
+    figures: dict[str, object] = {"answers": len(rows), "questions": len(per["start"]),
+                                  "policies": {}, "differences": {}, "agreement_with_audit": {}}
+    for p in POLICIES:
+        figures["policies"][p] = {g: rates(per[p], g) for g in graders}
+    for g in graders:
+        diff = {}
+        for rate, wanted in (("accuracy", "correct"), ("hallucination", "incorrect"),
+                             ("abstention", "abstain")):
+            diff[rate] = bootstrap(matrix(per["ppo"], g, wanted)
+                                   - matrix(per["start"], g, wanted))
+        figures["differences"][g] = diff
+        if g != "audit":
+            told = [r for r in rows if verdict_of(r, g) is not None]
+            figures["agreement_with_audit"][g] = {
+                "told": len(told),
+                "agree": (sum(verdict_of(r, g) == r["audit"] for r in told) / len(told)
+                          if told else None),
+                "correct_but_audit_incorrect": sum(
+                    verdict_of(r, g) == "correct" and r["audit"] == "incorrect" for r in told)}
+    return figures
+
+
+def table(figures: dict) -> str:
+    lines = [f"{figures['answers']} answers to {figures['questions']} questions (graded test "
+             "half), start vs PPO; rate [95% interval]"]
+    graders = list(figures["policies"]["start"])
+    for rate in ("accuracy", "hallucination", "abstention"):
+        lines += ["", f"{rate:<14}{'start':>24}{'ppo':>24}{'ppo - start':>24}"]
+        for g in graders:
+            cells = [figures["policies"][p][g][rate] for p in POLICIES]
+            cells.append(figures["differences"][g][rate])
+            lines.append(f"  {g:<12}" + "".join(
+                f"{c['value']:>+8.3f} [{c['ci95'][0]:+.2f},{c['ci95'][1]:+.2f}]" for c in cells))
+    lines.append("")
+    for g, a in figures["agreement_with_audit"].items():
+        lines.append(f"{g}: agrees with the audit on {a['agree']:.3f} of the {a['told']} answers "
+                     f"it could tell; calls correct {a['correct_but_audit_incorrect']} the audit "
+                     "grades incorrect")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=("sample", "report"))
+    parser.add_argument("--answers", type=Path, default=RESULTS / "truthfulness_answers.jsonl")
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="audit")
+    args = parser.parse_args()
+    if args.step == "sample":
+        to_grade, key = sample(read_jsonl(args.answers), args.questions, args.seed)
+        write_jsonl(TO_GRADE, to_grade)
+        write_jsonl(KEY, key)
+        print(f"wrote {TO_GRADE} ({len(to_grade)} answers, blind) and {KEY}")
+        return
+    figures = report(joined(read_jsonl(KEY), read_jsonl(GRADED)))
+    print(table(figures))
+    print(f"wrote {write_result(args.name, figures)}")
+
+
+if __name__ == "__main__":
+    main()
