@@ -89,6 +89,7 @@ def test_demo_end_to_end_on_tiny_models(seeded_downloads, tiny_causal_lm_dir, ti
         assert abs(g["accuracy"] + g["hallucination"] + g["abstention"] - 1.0) < 1e-9
     calibration = json.loads((out_dir / "calibration" / "calibration.json").read_text())
     assert report["reward"]["abstain"] == calibration["recommendation"]["abstain"]
+    assert calibration["recommendation"]["target"] == "threshold 0.25"  # the demo's default
     assert (out_dir / "train" / "ppo" / "log.jsonl").is_file()
     assert (out_dir / "training.png").is_file() and (out_dir / "eval" / "rates.png").is_file()
     assert "| question | reference | answer | verdict |" in (out_dir / "eval" / "report.md"
@@ -102,3 +103,29 @@ def test_demo_end_to_end_on_tiny_models(seeded_downloads, tiny_causal_lm_dir, ti
     out = capsys.readouterr().out
     assert "truthfulness" in out and f"wrote {out_dir}/report.md" in out
     assert "strict (among told)" in out and "disagreement" in out
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ([], {"threshold": 0.25, "max_hallucination": None}),
+    (["--threshold", "0.4"], {"threshold": 0.4, "max_hallucination": None}),
+    (["--max-hallucination", "0"], {"threshold": None, "max_hallucination": 0.0}),
+    (["--keep-reward"], {"threshold": None, "max_hallucination": None})])
+def test_demo_calibration_target(monkeypatch, tmp_path, flags, expected):
+    import autojudge.cli.demo as demo
+
+    seen = {}
+
+    def fake_pipeline(config, out, **kwargs):
+        seen.update({k: kwargs[k] for k in ("threshold", "max_hallucination")})
+        raise SystemExit(0)
+
+    monkeypatch.setattr(demo, "run_pipeline", fake_pipeline)
+    with pytest.raises(SystemExit):
+        main(["demo", "--out", str(tmp_path / "run"), *flags])
+    assert seen == expected
+
+
+def test_demo_calibration_targets_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--threshold", "0.3", "--keep-reward"])
+    assert "not allowed with" in capsys.readouterr().err

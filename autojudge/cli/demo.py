@@ -26,10 +26,15 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--calibration-samples", type=int,
                       default=pipeline.CALIBRATION_SAMPLES,
                       help="answers sampled per calibration question")
-    demo.add_argument("--max-hallucination", type=float,
-                      default=pipeline.MAX_HALLUCINATION,
-                      help="target of the reward calibration (a negative value keeps the "
-                           "configured rewards)")
+    target = demo.add_mutually_exclusive_group()
+    target.add_argument("--threshold", type=float, default=pipeline.ANSWER_THRESHOLD,
+                        help="calibration target: answer when P(correct) exceeds this "
+                             f"(default {pipeline.ANSWER_THRESHOLD:g})")
+    target.add_argument("--max-hallucination", type=float,
+                        help="calibration target instead: the most answers with at most this "
+                             "hallucination rate")
+    target.add_argument("--keep-reward", action="store_true",
+                        help="no calibration: train with the configured rewards")
     out_arg(demo, "demo")
     tracking_args(demo)
     demo.set_defaults(run=_demo)
@@ -38,11 +43,12 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 def _demo(args: argparse.Namespace) -> int:
     config = config_of(args)
     out = args.out or run_folder("demo")
-    target = args.max_hallucination if args.max_hallucination >= 0 else None
+    bound = None if args.keep_reward else args.max_hallucination
+    threshold = None if args.keep_reward or bound is not None else args.threshold
     result = run_pipeline(config, out, eval_questions=args.questions,
                           calibration_questions=args.calibration_questions,
                           calibration_samples=args.calibration_samples,
-                          max_hallucination=target)
+                          threshold=threshold, max_hallucination=bound)
     print(f"\n{format_table([result.before, result.after], ['before', 'after'])}")
     print(f"\nwrote {out}/report.md (plots, answers, calibration, training log) in "
           f"{result.minutes:.1f} min")

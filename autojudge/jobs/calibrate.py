@@ -115,10 +115,12 @@ def check_policy(config: Config, out: Path, calibration_json: Path, how: Samplin
 
 
 def calibrate_demo_reward(config: Config, judge: Judge, out: Path, questions: int,
-                          samples: int, max_hallucination: float | None) -> RewardConfig:
+                          samples: int, *, threshold: float | None = None,
+                          max_hallucination: float | None = None) -> RewardConfig:
     """The demo's step 5: sample the base policy on validation questions and choose R_abstain
-    for the target; without a target the configured rewards are kept."""
-    if max_hallucination is None:
+    for the target (an answer threshold, or a hallucination bound); without a target the
+    configured rewards are kept."""
+    if threshold is None and max_hallucination is None:
         say("[5/7] reward calibration skipped: keeping the configured rewards")
         return config.reward
     records, _ = read_records(split_path(config.data, "qa", "val"),
@@ -128,7 +130,8 @@ def calibrate_demo_reward(config: Config, judge: Judge, out: Path, questions: in
     rows = sample_rows(load_policy(config.models.policy), judge, records, config.generation,
                        samples)
     e1, e2 = judge_errors(judge_folder(config, "default"))
-    report = calibrate(rows, config.reward, e1, e2, max_hallucination=max_hallucination)
+    report = calibrate(rows, config.reward, e1, e2, max_hallucination=max_hallucination,
+                       threshold=None if max_hallucination is not None else threshold)
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "samples.jsonl", rows)
     (out / "calibration.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
