@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import RESULTS, write_result  # noqa: E402
 from truthfulness import bootstrap  # noqa: E402
 
+from autojudge.io import write_jsonl  # noqa: E402
+
 DATA = Path(__file__).parent / "data"
 TO_GRADE, KEY, GRADED = (DATA / f"audit_{n}.jsonl" for n in ("to_grade", "key", "graded"))
 GRADES = ("correct", "incorrect", "abstain")
@@ -47,10 +49,6 @@ def read_jsonl(path: Path) -> list[dict]:
             except json.JSONDecodeError as e:
                 raise SystemExit(f"{path}:{n}: not JSON ({e.msg})") from None
     return rows
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def test_half_questions() -> set[str]:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import RESULTS, write_result  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
+from autojudge.io import write_jsonl  # noqa: E402
 from autojudge.jobs.judge import independent_graders, resolve_judge  # noqa: E402
 from autojudge.jobs.pipeline import run_pipeline  # noqa: E402
 from autojudge.jobs.questions import held_out_questions  # noqa: E402
@@ -196,7 +197,7 @@ def write_answers(name: str, start: list[dict], trained: dict[str, list[list[dic
         lines += [{"policy": policy, "seed": i, **{k: r[k] for k in keep}}
                   for i, rows in enumerate(seeds) for r in rows]
     path = RESULTS / f"{name}_answers.jsonl"
-    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    write_jsonl(path, lines)
     return path
 
 
