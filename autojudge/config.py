@@ -66,6 +66,10 @@ class ModelsConfig:
     """Policy to train or evaluate: a known model name (`autojudge models list`) or a local HF folder."""
     encoder: str = "all-minilm-l6-v2"
     """Base encoder the judges are fine-tuned from: a known model name or a local HF folder."""
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    """Precision the policy's weights are loaded in, whatever its checkpoint holds: float32
+    (master weights and optimizer in fp32, with `ppo.mixed_precision` autocast on top), or
+    bfloat16 / float16 weights throughout (half the memory, coarser updates)."""
 
 
 @dataclass
@@ -136,7 +140,12 @@ class PPOConfig:
     steps: int = ranged(24, ge=1)
     """PPO iterations, each a rollout and an update (>= 1)."""
     batch_size: int = ranged(16, ge=1)
-    """Questions per rollout (>= 1)."""
+    """Answers per rollout (>= 1): batch_size / group_size questions, group_size answers each."""
+    group_size: int = ranged(1, ge=1)
+    """Answers sampled per question (>= 1; divides batch_size). Above 1, each answer's score is
+    taken relative to the mean score of the other answers to its question (a leave-one-out
+    baseline, as in RLOO), so the update learns per question whether answering or declining
+    pays."""
     kl_coef: float = ranged(0.05, ge=0)
     """Coefficient of the per-token KL penalty to the reference policy (>= 0)."""
     clip_range: float = ranged(0.2, gt=0)
@@ -195,6 +204,9 @@ class PPOConfig:
         # minibatches split the rollout evenly, so minibatch_size <= batch_size too
         if self.minibatch_size > 0 and self.batch_size % self.minibatch_size:
             raise ConfigError(f"ppo.minibatch_size ({self.minibatch_size}) must divide "
+                              f"ppo.batch_size ({self.batch_size})")
+        if self.batch_size % self.group_size:
+            raise ConfigError(f"ppo.group_size ({self.group_size}) must divide "
                               f"ppo.batch_size ({self.batch_size})")
 
 

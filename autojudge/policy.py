@@ -19,16 +19,22 @@ class Policy:
     path: Path
 
 
-def load_policy(name_or_path: str | Path) -> Policy:
-    """A known policy name (fetched on first use) or any local Hugging Face folder."""
+def load_policy(name_or_path: str | Path, dtype: str = "float32") -> Policy:
+    """A known policy name (fetched on first use) or any local Hugging Face folder, its weights
+    in `dtype` (`models.dtype`: float32, bfloat16 or float16) whatever the checkpoint holds."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch_dtype = getattr(torch, dtype, None)
+    if not isinstance(torch_dtype, torch.dtype) or not torch_dtype.is_floating_point:
+        raise ValueError(f"unknown policy dtype {dtype!r}; known: float32, bfloat16, float16")
 
     path = resolve(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.padding_side = "left"  # generation appends on the right
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
     model.eval()
     return Policy(model, tokenizer, path)
 

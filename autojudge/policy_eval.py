@@ -47,11 +47,12 @@ class PolicyReport:
 
 def evaluate_policy(model: str, judge: Judge, records: Sequence[Record],
                     generation: GenerationConfig, *, samples: int = 0,
-                    batch_size: int = 16, graders: Mapping[str, Judge] | None = None
-                    ) -> PolicyReport:
+                    batch_size: int = 16, graders: Mapping[str, Judge] | None = None,
+                    dtype: str = "float32") -> PolicyReport:
     """Greedy answers to every record (and `samples` sampled answers each if > 0), judged by
-    the reward judge and, for the greedy answers, by every independent grader."""
-    policy = load_policy(model)
+    the reward judge and, for the greedy answers, by every independent grader; the policy
+    loaded in `dtype` (`models.dtype`)."""
+    policy = load_policy(model, dtype)
     answers = answer(policy, [r.question for r in records], generation, batch_size=batch_size)
     greedy = judged_rows(judge, records, [[a] for a in answers])
     graders = dict(graders or {})

@@ -144,3 +144,47 @@ def test_openrlhf_request_read_once_for_function_and_server():
         adapters.openrlhf_items(["other"], [chatml], ["Paris"])
     values = RewardConfig(correct=1.0, abstain=0.0, incorrect=-3.0)
     assert adapters.unit_scores([1.0, 0.0, -3.0, -4.0], values) == [1.0, 0.75, 0.0, 0.0]
+
+
+def test_verl_compute_score_takes_keywords_and_the_batch_form(shared_judge):
+    # veRL 0.9's reward loop calls with keywords only, and adds keywords of its own
+    assert adapters.compute_score(data_source="squad", solution_str="Paris.", ground_truth="Paris",
+                                  extra_info={"question": "Capital?", "num_turns": 2},
+                                  reward_router_address=None, extra_kwarg=1) == 1.0
+    assert adapters.compute_score_batch(
+        data_sources=["a", "b"], solution_strs=["Paris", "I don't know"],
+        ground_truths=["Paris", "Lima"], extra_infos=[{"question": "Capital of France?"}, None],
+        some_reward_kwarg=3) == [1.0, 0.0]
+    assert shared_judge.seen[-2].question == "Capital of France?"
+    with pytest.raises(ValueError, match="one of each per sample"):
+        adapters.compute_score_batch(["a"], ["x", "y"], ["x"])
+
+
+def test_openrlhf_reward_func_takes_extra_keywords(shared_judge):
+    prompt = "<|im_start|>user\nCapital of France?<|im_end|>\n<|im_start|>assistant\n"
+    out = adapters.reward_func([prompt + "Paris<|im_end|>"], [prompt], ["Paris"], extra=1)
+    assert out["rewards"].tolist() == [1.0]
+    assert shared_judge.seen[-1].answer == "Paris"
+
+
+def test_the_shared_judge_loads_once_when_threads_call_first_together(monkeypatch):
+    import threading
+    import time
+
+    loads = []
+
+    def slow_load(spec, config=None):
+        loads.append(spec)
+        time.sleep(0.2)  # long enough for every thread to arrive while the first one loads
+        return SubstringJudge()
+
+    monkeypatch.setattr(adapters, "_SHARED", None)
+    monkeypatch.setattr(adapters, "load_judge", slow_load)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(adapters.compute_score(
+        solution_str="Paris", ground_truth="Paris"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [1.0] * 8 and len(loads) == 1

@@ -101,3 +101,20 @@ def test_train_sft_idk_alone(tiny_causal_lm_dir, tiny_judge_dir, tmp_path, capsy
                  "--out", str(tmp_path / "w"), "warm_start.samples=2"]) == 0
     assert not (tmp_path / "w" / "ppo").exists()
     assert "final policy:" in capsys.readouterr().out
+
+
+def test_load_policy_loads_the_weights_in_models_dtype_whatever_the_checkpoint_holds(
+        tiny_causal_lm_dir, tmp_path):
+    import torch
+
+    from autojudge.policy import load_policy
+
+    bf16_dir = tmp_path / "bf16"
+    policy = load_policy(tiny_causal_lm_dir)
+    policy.model.to(torch.bfloat16).save_pretrained(bf16_dir)
+    policy.tokenizer.save_pretrained(bf16_dir)
+    assert {p.dtype for p in load_policy(bf16_dir).model.parameters()} == {torch.float32}
+    assert {p.dtype for p in load_policy(bf16_dir, "bfloat16").model.parameters()} == {
+        torch.bfloat16}
+    with pytest.raises(ValueError, match="dtype"):
+        load_policy(bf16_dir, "int8")

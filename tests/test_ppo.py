@@ -284,3 +284,41 @@ def test_a_second_run_in_one_process_may_use_another_precision(tiny_causal_lm_di
                  "ppo.steps=1")
     assert first.step == second.step == 1
     assert all(math.isfinite(v) for v in second.metrics.values())
+
+
+class QuestionJudge(ContainsJudge):
+    """Records what it judged; the same verdict for every answer to a question (correct on the
+    france question, else incorrect), so only the question, never the answer, moves the score."""
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def judge(self, items):
+        from autojudge.types import Judgement, Verdict
+
+        self.calls.append([r.question for r in items])
+        return [Judgement(Verdict.CORRECT, 1.0, 0.0, 0.0, self.name) if "france" in r.question
+                else Judgement(Verdict.INCORRECT, 0.0, 1.0, 0.0, self.name) for r in items]
+
+
+@pytest.mark.parametrize("group_size", [1, 2])
+def test_group_size_samples_each_question_several_times_against_its_own_baseline(
+        tiny_causal_lm_dir, tmp_path, group_size):
+    judge = QuestionJudge()
+    result = run(tiny_causal_lm_dir, tmp_path, f"ppo.group_size={group_size}", "ppo.kl_coef=0",
+                 "ppo.steps=1", judge=judge)
+    asked = judge.calls[0]
+    assert len(asked) == 4  # ppo.batch_size answers
+    if group_size == 1:
+        assert len(set(asked)) == 4
+        assert rows(result.log_path)[0]["loss/grad_norm"] > 0
+    else:  # 2 questions, 2 answers each; every answer scores as its group does: no signal
+        assert asked[0::2] == asked[1::2] and len(set(asked)) == 2
+        assert rows(result.log_path)[0]["loss/grad_norm"] == 0.0
+
+
+def test_group_size_must_split_the_batch_into_whole_groups(tiny_causal_lm_dir):
+    from autojudge.config import ConfigError
+
+    with pytest.raises(ConfigError, match="group_size"):
+        smoke_config(tiny_causal_lm_dir, "ppo.group_size=3")

@@ -137,3 +137,14 @@ def test_adaptive_kl_coef():
     assert pm.adaptive_kl_coef(0.1, 9.0, 6.0, 1000, 100) == pytest.approx(0.102)
     # kl 5.4 vs 6: error −0.1 → × 0.99
     assert pm.adaptive_kl_coef(0.1, 5.4, 6.0, 1000, 100) == pytest.approx(0.099)
+
+
+def test_leave_one_out_subtracts_the_mean_of_the_other_answers_to_the_same_question():
+    scores = torch.tensor([1.0, -1.0, -1.0, -0.5, 2.0, 2.0])
+    # groups of 3: [1, -1, -1] and [-0.5, 2, 2]
+    expected = torch.tensor([1.0 - (-1.0), -1.0 - 0.0, -1.0 - 0.0,
+                             -0.5 - 2.0, 2.0 - 0.75, 2.0 - 0.75])
+    assert torch.allclose(pm.leave_one_out(scores, 3), expected)
+    assert torch.equal(pm.leave_one_out(scores, 1), scores)
+    with pytest.raises(RuntimeError):  # not whole groups
+        pm.leave_one_out(scores, 4)

@@ -54,7 +54,8 @@ def _eval(args: argparse.Namespace) -> int:
     for model in models:
         say(f"evaluating {model} on {len(records)} questions")
         reports.append(evaluate_policy(model, judge, records, config.generation,
-                                       samples=args.samples, graders=graders))
+                                       samples=args.samples, graders=graders,
+                                       dtype=config.models.dtype))
     labels = _labels(models)
     paths = write_report(reports, labels, out, {"data": str(path), "questions": len(records),
                                                 "judge": args.judge})

@@ -52,7 +52,8 @@ def sample_judged(config: Config, how: Sampling, ids: set[str] | None = None
     records, _ = held_out_questions(config, how.data, how.questions, ids)
     model = how.model or config.models.policy
     say(f"sampling {how.samples} answers to each of {len(records)} questions from {model}")
-    return sample_rows(load_policy(model), judge, records, config.generation, how.samples)
+    return sample_rows(load_policy(model, config.models.dtype), judge, records,
+                       config.generation, how.samples)
 
 
 def read_samples(path: Path) -> list[dict[str, Any]]:
@@ -127,8 +128,8 @@ def calibrate_demo_reward(config: Config, judge: Judge, out: Path, questions: in
                               require=("question", "reference"))
     records = random.Random(config.data.seed).sample(records, min(questions, len(records)))
     say(f"[5/7] calibrating the reward: {samples} samples × {len(records)} validation questions")
-    rows = sample_rows(load_policy(config.models.policy), judge, records, config.generation,
-                       samples)
+    rows = sample_rows(load_policy(config.models.policy, config.models.dtype), judge, records,
+                       config.generation, samples)
     e1, e2 = judge_errors(judge_folder(config, "default"))
     report = calibrate(rows, config.reward, e1, e2, max_hallucination=max_hallucination,
                        threshold=None if max_hallucination is not None else threshold)

@@ -71,7 +71,7 @@ def run_pipeline(config: Config, out: Path, *, eval_questions: int = EVAL_QUESTI
         "scores them")
     graders = independent_graders(config, test)
     before = evaluate_policy(config.models.policy, judge, test, config.generation,
-                             graders=graders)
+                             graders=graders, dtype=config.models.dtype)
     say(f"      accuracy {before.greedy.accuracy:.1%}, hallucination "
         f"{before.greedy.hallucination:.1%}, abstention {before.greedy.abstention:.1%}")
     reward = calibrate_demo_reward(config, judge, out / "calibration", calibration_questions,
@@ -83,7 +83,8 @@ def run_pipeline(config: Config, out: Path, *, eval_questions: int = EVAL_QUESTI
         f"{reward.abstain:.3f}")
     policy_dir = train_policy(config, out / "train", judge=judge)
     say(f"[7/7] the trained policy answers the same {len(test)} questions")
-    after = evaluate_policy(str(policy_dir), judge, test, config.generation, graders=graders)
+    after = evaluate_policy(str(policy_dir), judge, test, config.generation, graders=graders,
+                            dtype=config.models.dtype)
     minutes = (time.monotonic() - started) / 60
     result = PipelineResult(out, before, after, reward, minutes)
     write_pipeline_report(result, config)

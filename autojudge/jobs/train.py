@@ -34,14 +34,16 @@ def train_policy(config: Config, out: Path, *, model: str | None = None, judge_s
         else:
             say(f"warm-start: sampling {config.warm_start.samples} answers to "
                 f"{config.warm_start.questions} training questions from {start}")
-            ws = warm_start(config, load_policy(start), judge, records, warm_dir)
+            ws = warm_start(config, load_policy(start, config.models.dtype), judge, records, warm_dir)
             say(f"warm-start: {ws.known} known questions, {ws.abstain} \"I don't know\" examples "
                 f"(of {ws.unknown} unknown), {ws.steps} steps, loss {ws.final_loss:.3f}")
         start = str(warm_dir / "policy")
         if only_warm_start:
             return warm_dir / "policy"
-    say(f"PPO: {config.ppo.steps} steps of {config.ppo.batch_size} questions from {start}")
-    result = train_ppo(config, load_policy(start), judge, Reward(config.reward), records,
+    per = config.ppo.group_size
+    say(f"PPO: {config.ppo.steps} steps of {config.ppo.batch_size // per} questions × {per} "
+        f"answers from {start}")
+    result = train_ppo(config, load_policy(start, config.models.dtype), judge, Reward(config.reward), records,
                        out / "ppo", resume=resume)
     last = result.metrics
     if last:

@@ -1,16 +1,22 @@
 """Our judge + reward as a list-based function (`reward`, `JudgedReward`) and as the reward
 function of other RL frameworks.
 
-- TRL (GRPOTrainer, RLOOTrainer): `reward_funcs=[trl_reward(...)]`; the dataset needs a column
-  with the reference answer(s) (`reference` unless told otherwise).
-- veRL: `custom_reward_function.path=<this file>`, `custom_reward_function.name=compute_score`;
-  `ground_truth` is the reference, the question comes from `extra_info["question"]`.
-- OpenRLHF: `--remote_rm_url <this file>` with `--label_key` naming the reference column; OpenRLHF
-  imports this module and calls `reward_func(queries, prompts, labels)`.
+- TRL (GRPOTrainer, RLOOTrainer; checked with 1.9): `reward_funcs=[trl_reward(...)]`; the
+  dataset needs a column with the reference answer(s) (`reference` unless told otherwise).
+- veRL (checked with 0.9): `reward.custom_reward_function.path=<this file>` and
+  `.name=compute_score`; its reward loop calls `compute_score(data_source=, solution_str=,
+  ground_truth=, extra_info=, **kwargs)` once per sample from a thread pool. `ground_truth` is
+  the reference, the question comes from `extra_info["question"]`. `compute_score_batch` takes
+  the lists of veRL's older "batch" reward manager.
+- OpenRLHF (checked with 0.11): `--reward.remote_url <this file>` with `--data.label_key`
+  naming the reference column; OpenRLHF imports this module and calls `reward_func(queries,
+  prompts, labels)`, one sample per call, from several threads.
 
-The module-level `compute_score` and `reward_func` build their judge on first call from
-AUTOJUDGE_JUDGE (a judge spec or the URL of `autojudge serve`; default `default`) and
-AUTOJUDGE_CONFIG (a YAML recipe for the reward values; default the embedded ones).
+The module-level functions build their judge once per process, on the first call (under a
+lock: concurrent first calls wait for the one load), from AUTOJUDGE_JUDGE (a judge spec or the
+URL of `autojudge serve`; default `default`) and AUTOJUDGE_CONFIG (a YAML recipe for the reward
+values; default the embedded ones). With per-sample calls, the URL of a running `autojudge
+serve` is the efficient setup: its micro-batcher gathers the concurrent calls into batches.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -160,33 +167,56 @@ def message_text(value: Any, role: str) -> str:
 # --- veRL and OpenRLHF: module-level functions, configured from the environment ----------------
 
 _SHARED: JudgedReward | None = None
+_SHARED_LOCK = threading.Lock()
 
 
 def shared() -> JudgedReward:
-    """The judge + reward the module-level adapters use, built once per process."""
+    """The judge + reward the module-level adapters use, built once per process: threads that
+    call first at the same time wait for the one load instead of each loading a judge."""
     global _SHARED
     if _SHARED is None:
-        config = load_config(os.environ.get("AUTOJUDGE_CONFIG") or None)
-        spec = os.environ.get("AUTOJUDGE_JUDGE", "default")
-        _SHARED = JudgedReward(load_judge(spec, config=config), config.reward)
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                config = load_config(os.environ.get("AUTOJUDGE_CONFIG") or None)
+                spec = os.environ.get("AUTOJUDGE_JUDGE", "default")
+                _SHARED = JudgedReward(load_judge(spec, config=config), config.reward)
     return _SHARED
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: Any,
-                  extra_info: dict[str, Any] | None = None) -> float:
-    """veRL's reward-function signature: one sample's reward. `data_source` is not used. A
-    failed judgement raises JudgeError (veRL has no "no reward")."""
-    question = (extra_info or {}).get("question", "")
+def compute_score(data_source: str | None = None, solution_str: str = "",
+                  ground_truth: Any = None, extra_info: dict[str, Any] | None = None,
+                  **kwargs: Any) -> float:
+    """veRL's reward function: one sample's reward. `data_source` and the keywords veRL adds
+    (`reward_router_address`, `reward_kwargs` entries, ...) are not used. A failed judgement
+    raises JudgeError: veRL has no "no reward", and an outage must not read as "incorrect"."""
+    return compute_score_batch([data_source], [solution_str], [ground_truth], [extra_info])[0]
+
+
+def compute_score_batch(data_sources: Sequence[str | None], solution_strs: Sequence[str],
+                        ground_truths: Sequence[Any],
+                        extra_infos: Sequence[dict[str, Any] | None] | None = None,
+                        **kwargs: Any) -> list[float]:
+    """veRL's batch reward-manager form (`reward_manager.name=batch` in the versions that have
+    it): the rewards of whole lists, judged in one call. A failed judgement raises
+    JudgeError."""
+    infos = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
+    if not len(data_sources) == len(solution_strs) == len(ground_truths) == len(infos):
+        raise ValueError(f"{len(data_sources)} data_sources, {len(solution_strs)} solution_strs, "
+                         f"{len(ground_truths)} ground_truths and {len(infos)} extra_infos: "
+                         "one of each per sample")
+    questions = [(info or {}).get("question", "") for info in infos]
     scorer = shared()
-    judgements = scorer.judgements([question], [ground_truth], [solution_str])
-    return verdict_rewards(scorer, judgements, [solution_str], "veRL")[0]
+    judgements = scorer.judgements(questions, ground_truths, list(solution_strs))
+    return verdict_rewards(scorer, judgements, list(solution_strs), "veRL")
 
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str],
-                labels: Sequence[Any]) -> dict[str, Any]:
-    """OpenRLHF's custom reward function: queries are prompt + response, labels the references
-    (see `openrlhf_items`). Returns rewards, scores in [0, 1] (for dynamic filtering) and
-    verdict rates for logging. A batch with a failed judgement raises JudgeError."""
+                labels: Sequence[Any], **kwargs: Any) -> dict[str, Any]:
+    """OpenRLHF's custom reward function: queries are prompt + response (special tokens kept),
+    labels the references (see `openrlhf_items`); OpenRLHF 0.11 passes one sample per call.
+    Returns float tensors of rewards, scores in [0, 1] (for dynamic filtering) and verdict
+    rates for logging. A batch with a failed judgement raises JudgeError (OpenRLHF logs it and
+    gives the sample no reward)."""
     import torch
 
     scorer = shared()

@@ -138,9 +138,10 @@ def train_loop(run: Run, state: TrainState, config: Config, questions: Sequence[
     steps = tqdm(range(state.step + 1, cfg.steps + 1), desc="ppo", unit="step",
                  initial=state.step, total=cfg.steps, disable=not accelerator.is_local_main_process)
     for step in steps:
-        batch = [questions[i] for i in batch_indices(len(questions), step, cfg.batch_size,
-                                                     cfg.seed)]
-        batch = batch[accelerator.process_index::accelerator.num_processes]  # this share
+        asked = [questions[i] for i in batch_indices(len(questions), step,
+                                                     cfg.batch_size // cfg.group_size, cfg.seed)]
+        asked = asked[accelerator.process_index::accelerator.num_processes]  # this share
+        batch = [q for q in asked for _ in range(cfg.group_size)]  # a group per question
         metrics = ppo_step(run, config, state, batch, judge, reward)
         logger.log(step, metrics)
         steps.set_postfix(reward=f"{metrics['rollout/reward']:.3f}",
@@ -162,7 +163,8 @@ def ppo_step(run: Run, config: Config, state: TrainState, batch: Sequence[Record
                               run.sampler, policy_pass=not one_pass)
     scores = score_answers(judge, reward, batch, rollout.answers, run.accelerator.device)
     first = first_policy_pass(run.model, rollout, temperature) if one_pass else None
-    adv = compute_advantages(rollout, scores.rewards, state.kl_coef, cfg)
+    baselined = pm.leave_one_out(scores.rewards, cfg.group_size)  # (B,)
+    adv = compute_advantages(rollout, baselined, state.kl_coef, cfg)
     update = ppo_update(run.accelerator, run.model, run.optimizer, rollout, adv, cfg,
                         temperature, run.streams.shuffle, first)
     run.sampler.refresh()
@@ -393,6 +395,9 @@ def _check(config: Config, n_processes: int, questions: Sequence[Record]) -> Non
     if cfg.batch_size % n_processes or cfg.minibatch_size % n_processes:
         raise PPOError(f"ppo.batch_size ({cfg.batch_size}) and ppo.minibatch_size "
                        f"({cfg.minibatch_size}) must be multiples of the {n_processes} processes")
+    if (cfg.batch_size // cfg.group_size) % n_processes:  # each process holds whole groups
+        raise PPOError(f"ppo.batch_size / ppo.group_size ({cfg.batch_size // cfg.group_size} "
+                       f"questions) must be a multiple of the {n_processes} processes")
     if config.generation.temperature <= 0:
         raise PPOError("PPO samples its answers: generation.temperature must be > 0")
     if not questions or any(not q.reference for q in questions):

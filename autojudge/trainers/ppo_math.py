@@ -83,6 +83,16 @@ def token_rewards(scores: torch.Tensor, kl: torch.Tensor, mask: torch.Tensor,
     return rewards.scatter_add(-1, last.unsqueeze(-1), scores.unsqueeze(-1).to(rewards.dtype))
 
 
+def leave_one_out(scores: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Each score minus the mean of the other scores of its group; groups are consecutive runs
+    of `group_size` rows (RLOO's baseline). (B,) → (B,); group_size 1 returns the scores."""
+    if group_size == 1:
+        return scores
+    groups = scores.reshape(-1, group_size)  # (G, k)
+    others = (groups.sum(-1, keepdim=True) - groups) / (group_size - 1)  # (G, k)
+    return (groups - others).reshape(-1)
+
+
 class Advantages(NamedTuple):
     advantages: torch.Tensor
     """(B, T) GAE advantages, 0 on padding."""
