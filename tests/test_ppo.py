@@ -322,3 +322,33 @@ def test_group_size_must_split_the_batch_into_whole_groups(tiny_causal_lm_dir):
 
     with pytest.raises(ConfigError, match="group_size"):
         smoke_config(tiny_causal_lm_dir, "ppo.group_size=3")
+
+
+def test_gradient_checkpointing_recomputes_in_the_update_and_trains_the_same(tiny_causal_lm_dir,
+                                                                             tmp_path):
+    """With ppo.gradient_checkpointing the update recomputes each layer in the backward pass
+    (the MLP runs more often) and trains to the same weights; rollouts run without it."""
+    import torch.nn as nn
+
+    results = {}
+    for on in (False, True):
+        config = smoke_config(tiny_causal_lm_dir, f"ppo.gradient_checkpointing={str(on).lower()}",
+                              "ppo.steps=1")
+        policy = load_policy(tiny_causal_lm_dir)
+        policy.model.config.attention_dropout = 0.0
+        calls = {"grad": 0, "no_grad": 0}
+
+        def count(module, args, calls=calls):
+            calls["grad" if torch.is_grad_enabled() else "no_grad"] += 1
+
+        for layer in policy.model.model.layers:
+            layer.mlp.register_forward_pre_hook(count)
+        train_ppo(config, policy, ContainsJudge(), Reward(config.reward), QUESTIONS,
+                  tmp_path / str(on))
+        results[on] = (calls, weights(tmp_path / str(on) / "policy"))
+        assert all(not m.training for m in policy.model.modules() if isinstance(m, nn.Module))
+    (off_calls, off_weights), (on_calls, on_weights) = results[False], results[True]
+    assert on_calls["no_grad"] == off_calls["no_grad"]  # rollouts: the same passes
+    assert on_calls["grad"] > off_calls["grad"]  # update: forward + recompute in backward
+    for key in off_weights:
+        assert torch.allclose(off_weights[key], on_weights[key], atol=1e-6), key

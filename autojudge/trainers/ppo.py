@@ -41,7 +41,8 @@ from autojudge.policy import Policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
 from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, collect_rollout,
-                                            first_policy_pass, rollout_metrics, score_answers)
+                                            first_policy_pass, rollout_metrics, score_answers,
+                                            training_mode)
 from autojudge.trainers.ppo_sampler import Sampler, resolve_mixed_precision
 from autojudge.trainers.ppo_state import (LOG_FILE, Streams, TrainState, config_differences,
                                           latest_checkpoint, load_checkpoint, save_checkpoint)
@@ -159,14 +160,17 @@ def ppo_step(run: Run, config: Config, state: TrainState, batch: Sequence[Record
     """One iteration: rollout → score → advantages → update; advances `state`; the metrics."""
     cfg, temperature, started = config.ppo, config.generation.temperature, time.perf_counter()
     one_pass = single_update(cfg)
+    training_mode(run.model, cfg, False)
     rollout = collect_rollout(run.accelerator, run.model, run.ref_lm, run.policy, config, batch,
                               run.sampler, policy_pass=not one_pass)
     scores = score_answers(judge, reward, batch, rollout.answers, run.accelerator.device)
+    training_mode(run.model, cfg, True)
     first = first_policy_pass(run.model, rollout, temperature) if one_pass else None
     baselined = pm.leave_one_out(scores.rewards, cfg.group_size)  # (B,)
     adv = compute_advantages(rollout, baselined, state.kl_coef, cfg)
     update = ppo_update(run.accelerator, run.model, run.optimizer, rollout, adv, cfg,
                         temperature, run.streams.shuffle, first)
+    training_mode(run.model, cfg, False)
     run.sampler.refresh()
 
     metrics = {**rollout_metrics(run.accelerator, rollout, scores, cfg), **update,

@@ -56,6 +56,11 @@ def build_models(policy: Policy, cfg: PPOConfig) -> tuple[ActorCritic, nn.Module
     lm = policy.model
     lm.eval()  # no dropout: rollout and update log-probs must agree
     critic = copy.deepcopy(lm.get_decoder()) if cfg.value_head == "separate" else None
+    if cfg.gradient_checkpointing:
+        for trunk in (lm, critic):
+            if trunk is not None:  # only in training mode (`training_mode`) and with dropout off
+                checkpointing(trunk)
+                without_dropout(trunk)
     ref_lm = None
     if cfg.lora:
         require("peft", "train", "PPO with LoRA (ppo.lora=true)")
@@ -67,6 +72,33 @@ def build_models(policy: Policy, cfg: PPOConfig) -> tuple[ActorCritic, nn.Module
         ref_lm = copy.deepcopy(lm).requires_grad_(False)
     policy.model = lm
     return ActorCritic(lm, critic), ref_lm
+
+
+def checkpointing(model: Any) -> None:
+    """Turn on transformers' (non-reentrant) activation checkpointing of `model`: the method's
+    transformers 5 name, or its older one."""
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable({"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
+def without_dropout(module: nn.Module) -> None:
+    """Set every dropout probability in `module` to 0, so that its training mode (which gradient
+    checkpointing needs) computes what its evaluation mode does."""
+    for sub in module.modules():
+        if isinstance(sub, nn.Dropout):
+            sub.p = 0.0
+        for name in ("attention_dropout", "dropout", "hidden_dropout"):
+            if isinstance(getattr(sub, name, None), float):
+                setattr(sub, name, 0.0)
+
+
+def training_mode(model: nn.Module, cfg: PPOConfig, on: bool) -> None:
+    """Training mode for the update passes when gradient checkpointing is on (transformers only
+    checkpoints a layer in training mode), evaluation mode otherwise and for rollouts (which
+    then keep their KV cache)."""
+    model.train(on and cfg.gradient_checkpointing)
 
 
 @dataclass
