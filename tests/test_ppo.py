@@ -352,3 +352,33 @@ def test_gradient_checkpointing_recomputes_in_the_update_and_trains_the_same(tin
     assert on_calls["grad"] > off_calls["grad"]  # update: forward + recompute in backward
     for key in off_weights:
         assert torch.allclose(off_weights[key], on_weights[key], atol=1e-6), key
+
+
+def test_the_saved_policy_holds_the_gathered_weights_not_the_local_shard(tiny_causal_lm_dir,
+                                                                          tmp_path):
+    """Under ZeRO-3 / FSDP a process holds only a shard of each weight; the saved policy must be
+    written from accelerate's gathered state dict. A stand-in accelerator gathers to weights
+    that differ from the local ones."""
+    from autojudge.trainers.ppo_state import save_policy
+    from autojudge.trainers.ppo_rollout import ActorCritic
+
+    policy = load_policy(tiny_causal_lm_dir)
+    actor = ActorCritic(policy.model, None)
+    gathered = {k: torch.full_like(v, 0.5) for k, v in actor.state_dict().items()}
+
+    class Gathering:
+        is_main_process = True
+
+        def unwrap_model(self, model):
+            return model
+
+        def get_state_dict(self, model):
+            return gathered
+
+        def wait_for_everyone(self):
+            pass
+
+    save_policy(Gathering(), actor, policy, tmp_path / "policy", lora=False)
+    saved = weights(tmp_path / "policy")
+    assert saved and all(torch.all(v == 0.5) for v in saved.values())
+    assert "model.embed_tokens.weight" in saved

@@ -13,8 +13,8 @@ train differently) and `policy/` (the final policy, LoRA merged, loadable with
 or many processes under `accelerate launch` (each process samples its share of every batch).
 The loop is rollout → score → advantages → update; the math lives in `ppo_math`, rollouts and
 the actor-critic in `ppo_rollout`, the decode loop (and its bf16 copy of the policy under
-`ppo.mixed_precision`) in `ppo_sampler`, checkpoints and logs in `ppo_state`. Raises PPOError for
-unusable settings and after `ppo.max_bad_steps` steps in a row whose losses were all non-finite.
+`ppo.mixed_precision`) in `ppo_sampler`, checkpoints and the saved policy in `ppo_state`.
+Raises PPOError for unusable settings and after `ppo.max_bad_steps` steps in a row whose losses were all non-finite.
 
 Several processes on a CPU-only machine: `ACCELERATE_USE_CPU=true accelerate launch --multi_gpu
 --num_processes 2 ...` (torchrun's launcher, gloo); `--cpu` alone starts one process unless MPI is
@@ -34,7 +34,6 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from autojudge.cache import atomic_dir
 from autojudge.config import Config, PPOConfig, save_config
 from autojudge.judges.base import Judge
 from autojudge.policy import Policy
@@ -45,7 +44,8 @@ from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, c
                                             training_mode)
 from autojudge.trainers.ppo_sampler import Sampler, resolve_mixed_precision
 from autojudge.trainers.ppo_state import (LOG_FILE, Streams, TrainState, config_differences,
-                                          latest_checkpoint, load_checkpoint, save_checkpoint)
+                                          latest_checkpoint, load_checkpoint, save_checkpoint,
+                                          save_policy)
 from autojudge.trainers.tracking import RunLogger, Tracking, start_tracking
 from autojudge.types import Record
 
@@ -360,20 +360,6 @@ def make_optimizer(params: list[nn.Parameter], lr: float,
                                              DistributedType.MULTI_GPU)
     fused = plain and accelerator.device.type in ("cpu", "cuda")
     return torch.optim.AdamW(params, lr=lr, fused=True if fused else None)
-
-
-def save_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
-                lora: bool) -> Path:
-    """The trained LM (LoRA merged into its weights) and tokenizer as a Hugging Face folder;
-    `policy.model` becomes that LM."""
-    actor = accelerator.unwrap_model(model)
-    policy.model = actor.lm.merge_and_unload() if lora else actor.lm
-    if accelerator.is_main_process:
-        with atomic_dir(path) as tmp:
-            policy.model.save_pretrained(tmp)
-            policy.tokenizer.save_pretrained(tmp)
-    accelerator.wait_for_everyone()
-    return path
 
 
 def make_accelerator(mixed_precision: str, tracking: Tracking | None = None) -> Any:

@@ -1,5 +1,5 @@
-"""PPO run state on disk: atomic checkpoints (weights, optimizer, RNG, step); the metrics log
-is `autojudge.trainers.tracking.RunLogger`."""
+"""PPO run state on disk: atomic checkpoints (weights, optimizer, RNG, step) and the final
+policy folder; the metrics log is `autojudge.trainers.tracking.RunLogger`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from typing import Any
 
 import torch
 import yaml
+from torch import nn
 
+from autojudge.cache import atomic_dir
 from autojudge.config import Config, save_config, to_dict
+from autojudge.policy import Policy
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "trainer_state.json"
@@ -154,3 +157,28 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def save_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
+                lora: bool) -> Path:
+    """The trained LM (LoRA merged into its weights) and tokenizer as a Hugging Face folder;
+    `policy.model` becomes that LM. The weights come from `accelerator.get_state_dict`, which
+    gathers ZeRO-3 / FSDP shards onto the main process (every process must call this)."""
+    actor = accelerator.unwrap_model(model)
+    state = None if lora else accelerator.get_state_dict(model)  # a collective: all processes
+    policy.model = actor.lm.merge_and_unload() if lora else actor.lm
+    if accelerator.is_main_process:
+        lm_state = None if state is None else lm_weights(state, policy.model)
+        with atomic_dir(path) as tmp:
+            policy.model.save_pretrained(tmp, state_dict=lm_state)
+            policy.tokenizer.save_pretrained(tmp)
+    accelerator.wait_for_everyone()
+    return path
+
+
+def lm_weights(state: dict[str, Any], lm: nn.Module) -> dict[str, Any]:
+    """The LM's entries of the actor-critic's state dict (`lm.` prefix removed), each tied
+    weight once (under the name `named_parameters` keeps), so a tied model saves as it loads."""
+    names = {n for n, _ in lm.named_parameters()} | {n for n, _ in lm.named_buffers()}
+    return {key[3:]: value for key, value in state.items()
+            if key.startswith("lm.") and key[3:] in names}
