@@ -196,6 +196,15 @@ class PPOConfig:
     """Precision of rollouts and updates: fp32, or accelerate's bf16/fp16 autocast (weights and
     optimizer stay fp32); auto = bf16 where the device computes it natively (a bf16 GPU, a CPU
     with AMX or AVX512-BF16), else fp32."""
+    eval_every: int = ranged(0, ge=0)
+    """Every this many steps and at the last, answer `eval_questions` validation questions
+    greedily and score them with the training judge and reward (`val/*` in the log; >= 0;
+    0: never)."""
+    eval_questions: int = ranged(64, ge=1)
+    """Validation questions for `eval_every` (>= 1), drawn from the validation split."""
+    keep_best: bool = True
+    """With `eval_every`: the saved policy is the validated step with the highest validation
+    reward (kept in `best/`), not necessarily the last one."""
     gradient_checkpointing: bool = False
     """Recompute each layer's activations in the backward pass instead of keeping them (less
     memory, ~30 % more compute in the update); rollouts are unaffected. Dropout is turned off

@@ -382,3 +382,50 @@ def test_the_saved_policy_holds_the_gathered_weights_not_the_local_shard(tiny_ca
     saved = weights(tmp_path / "policy")
     assert saved and all(torch.all(v == 0.5) for v in saved.values())
     assert "model.embed_tokens.weight" in saved
+
+
+class ValidationJudge(ContainsJudge):
+    """ContainsJudge for the rollouts; on the validation question, correct at the first
+    validation and incorrect after it, so that step 1 is the best validated step."""
+
+    def __init__(self):
+        self.validations = 0
+
+    def judge(self, items):
+        from autojudge.types import Judgement, Verdict
+
+        if items and items[0].question == "a validation question ?":
+            self.validations += 1
+            verdict = Verdict.CORRECT if self.validations == 1 else Verdict.INCORRECT
+            return [Judgement(verdict, float(verdict is Verdict.CORRECT),
+                              float(verdict is Verdict.INCORRECT), 0.0, self.name)
+                    for _ in items]
+        return super().judge(items)
+
+
+@pytest.mark.parametrize("keep_best", [True, False])
+def test_validation_keeps_the_best_step_as_the_policy(tiny_causal_lm_dir, tmp_path, keep_best):
+    from autojudge.types import Record
+
+    config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2",
+                          f"ppo.keep_best={str(keep_best).lower()}")
+    validation = [Record("a validation question ?", ("x",))] * 2
+    policy = load_policy(tiny_causal_lm_dir)
+    result = train_ppo(config, policy, ValidationJudge(), Reward(config.reward), QUESTIONS,
+                       tmp_path, validation=validation)
+    log = rows(result.log_path)
+    assert [r["val/reward"] for r in log] == [1.0, -1.0]
+    assert [r["val/correct"] for r in log] == [1.0, 0.0]
+    last = load_file(latest_checkpoint(tmp_path) / "model.safetensors")
+    saved = weights(result.policy_dir)
+    lm_key = next(k for k in last if k.endswith("embed_tokens.weight"))
+    final_embed = last[lm_key]
+    if keep_best:  # step 1's weights, also in best/
+        assert not torch.equal(saved["model.embed_tokens.weight"], final_embed)
+        assert torch.equal(saved["model.embed_tokens.weight"],
+                           weights(tmp_path / "best")["model.embed_tokens.weight"])
+        in_memory = policy.model.model.embed_tokens.weight.detach()  # policy.model is it too
+        assert torch.equal(in_memory, saved["model.embed_tokens.weight"])
+    else:
+        assert torch.equal(saved["model.embed_tokens.weight"], final_embed)
+        assert not (tmp_path / "best").exists()

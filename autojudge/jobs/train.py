@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from autojudge.cache import say
@@ -12,8 +13,20 @@ from autojudge.jobs.judge import resolve_judge
 from autojudge.judges.base import Judge
 from autojudge.policy import load_policy
 from autojudge.rewards.schemes import Reward
+from autojudge.types import Record
 from autojudge.trainers.ppo import train_ppo
 from autojudge.trainers.warm_start import warm_start
+
+
+def validation_questions(config: Config) -> list[Record]:
+    """`ppo.eval_questions` questions of the validation split (a seeded draw) for PPO's
+    validation, or none when `ppo.eval_every` is 0 or there is no validation split."""
+    path = split_path(config.data, "qa", "val")
+    if not config.ppo.eval_every or not path.is_file():
+        return []
+    records, _ = read_records(path, require=("question", "reference"))
+    rng = random.Random(f"{config.data.seed}/ppo-validation")
+    return rng.sample(records, min(config.ppo.eval_questions, len(records)))
 
 
 def train_policy(config: Config, out: Path, *, model: str | None = None, judge_spec: str = "default",
@@ -34,7 +47,8 @@ def train_policy(config: Config, out: Path, *, model: str | None = None, judge_s
         else:
             say(f"warm-start: sampling {config.warm_start.samples} answers to "
                 f"{config.warm_start.questions} training questions from {start}")
-            ws = warm_start(config, load_policy(start, config.models.dtype), judge, records, warm_dir)
+            ws = warm_start(config, load_policy(start, config.models.dtype), judge, records,
+                            warm_dir)
             say(f"warm-start: {ws.known} known questions, {ws.abstain} \"I don't know\" examples "
                 f"(of {ws.unknown} unknown), {ws.steps} steps, loss {ws.final_loss:.3f}")
         start = str(warm_dir / "policy")
@@ -43,8 +57,9 @@ def train_policy(config: Config, out: Path, *, model: str | None = None, judge_s
     per = config.ppo.group_size
     say(f"PPO: {config.ppo.steps} steps of {config.ppo.batch_size // per} questions × {per} "
         f"answers from {start}")
-    result = train_ppo(config, load_policy(start, config.models.dtype), judge, Reward(config.reward), records,
-                       out / "ppo", resume=resume)
+    result = train_ppo(config, load_policy(start, config.models.dtype), judge,
+                       Reward(config.reward), records, out / "ppo", resume=resume,
+                       validation=validation_questions(config))
     last = result.metrics
     if last:
         say(f"PPO step {result.step}: reward {last.get('rollout/reward', float('nan')):.3f}, "

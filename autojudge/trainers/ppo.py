@@ -39,6 +39,7 @@ from autojudge.judges.base import Judge
 from autojudge.policy import Policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
+from autojudge.trainers.ppo_eval import due, final_policy, keep_if_best, validate
 from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, collect_rollout,
                                             first_policy_pass, rollout_metrics, score_answers,
                                             training_mode)
@@ -84,8 +85,10 @@ class PPOResult:
 
 def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
               questions: Sequence[Record], out_dir: str | Path, *,
-              resume: bool = False) -> PPOResult:
-    """Train `policy` against `judge` + `reward` on `questions` (each with references)."""
+              resume: bool = False, validation: Sequence[Record] = ()) -> PPOResult:
+    """Train `policy` against `judge` + `reward` on `questions` (each with references),
+    validated on `validation` every `ppo.eval_every` steps (the best step kept with
+    `ppo.keep_best`)."""
     cfg, out_dir = config.ppo, Path(out_dir)
     tracking = Tracking.of(config, out_dir, "ppo")
     accelerator = make_accelerator(cfg.mixed_precision, tracking)
@@ -100,10 +103,12 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     start_tracking(accelerator, tracking, start_step=state.step)
     logger = RunLogger(out_dir / LOG_FILE, accelerator, start_step=state.step)
     try:
-        metrics = train_loop(run, state, config, questions, judge, reward, logger, out_dir)
+        metrics = train_loop(run, state, config, questions, judge, reward, logger, out_dir,
+                             validation)
     finally:
         logger.close()
     policy_dir = save_policy(accelerator, run.model, policy, out_dir / "policy", cfg.lora)
+    policy_dir = final_policy(accelerator, policy, state, out_dir, config.models.dtype) or policy_dir
     return PPOResult(state.step, policy_dir, logger.path, metrics)
 
 
@@ -130,8 +135,10 @@ def start_run(accelerator: Any, policy: Policy, cfg: PPOConfig,
 
 
 def train_loop(run: Run, state: TrainState, config: Config, questions: Sequence[Record],
-               judge: Judge, reward: Reward, logger: RunLogger, out_dir: Path) -> dict[str, float]:
-    """Steps from `state.step` + 1 to `ppo.steps`, logged and checkpointed; the last metrics."""
+               judge: Judge, reward: Reward, logger: RunLogger, out_dir: Path,
+               validation: Sequence[Record] = ()) -> dict[str, float]:
+    """Steps from `state.step` + 1 to `ppo.steps`, validated, logged and checkpointed; the last
+    metrics."""
     from tqdm.auto import tqdm
 
     cfg, accelerator = config.ppo, run.accelerator
@@ -144,6 +151,9 @@ def train_loop(run: Run, state: TrainState, config: Config, questions: Sequence[
         asked = asked[accelerator.process_index::accelerator.num_processes]  # this share
         batch = [q for q in asked for _ in range(cfg.group_size)]  # a group per question
         metrics = ppo_step(run, config, state, batch, judge, reward)
+        if due(config, step, validation):
+            metrics |= validate(accelerator, run.policy, config, validation, judge, reward)
+            keep_if_best(accelerator, run.model, run.policy, config, state, metrics, out_dir)
         logger.log(step, metrics)
         steps.set_postfix(reward=f"{metrics['rollout/reward']:.3f}",
                           truth=f"{metrics['rollout/truthfulness']:.2f}")

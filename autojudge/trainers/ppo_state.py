@@ -3,6 +3,7 @@ policy folder; the metrics log is `autojudge.trainers.tracking.RunLogger`."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -34,6 +35,10 @@ class TrainState:
     """Current KL coefficient (moves when ppo.adaptive_kl is on)."""
     bad_steps: int = 0
     """Steps in a row whose losses were all non-finite."""
+    best_step: int = 0
+    """The validated step with the highest validation reward so far (0: none yet)."""
+    best_reward: float = 0.0
+    """Its mean validation reward."""
 
 
 @dataclass
@@ -161,19 +166,28 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def save_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
                 lora: bool) -> Path:
-    """The trained LM (LoRA merged into its weights) and tokenizer as a Hugging Face folder;
-    `policy.model` becomes that LM. The weights come from `accelerator.get_state_dict`, which
-    gathers ZeRO-3 / FSDP shards onto the main process (every process must call this)."""
+    """The trained LM (LoRA merged into its weights) and tokenizer as a Hugging Face folder
+    (`write_policy`); `policy.model` becomes that LM."""
+    write_policy(accelerator, model, policy, path, lora)
+    actor = accelerator.unwrap_model(model)
+    policy.model = actor.lm.merge_and_unload() if lora else actor.lm
+    return path
+
+
+def write_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
+                 lora: bool) -> None:
+    """The LM being trained (LoRA merged into a copy) and the tokenizer as a Hugging Face
+    folder, written atomically; training goes on unchanged. The weights come from
+    `accelerator.get_state_dict`, which gathers ZeRO-3 / FSDP shards onto the main process
+    (every process must call this)."""
     actor = accelerator.unwrap_model(model)
     state = None if lora else accelerator.get_state_dict(model)  # a collective: all processes
-    policy.model = actor.lm.merge_and_unload() if lora else actor.lm
     if accelerator.is_main_process:
-        lm_state = None if state is None else lm_weights(state, policy.model)
+        lm = copy.deepcopy(actor.lm).merge_and_unload() if lora else actor.lm
         with atomic_dir(path) as tmp:
-            policy.model.save_pretrained(tmp, state_dict=lm_state)
+            lm.save_pretrained(tmp, state_dict=None if state is None else lm_weights(state, lm))
             policy.tokenizer.save_pretrained(tmp)
     accelerator.wait_for_everyone()
-    return path
 
 
 def lm_weights(state: dict[str, Any], lm: nn.Module) -> dict[str, Any]:
