@@ -81,7 +81,8 @@ def _generate(policy: Policy, questions: Sequence[str], config: GenerationConfig
     out: list[list[str]] = []
     batches = range(0, len(questions), per_batch)
     for start in tqdm(batches, desc="generating", unit="batch", disable=len(batches) < 2):
-        enc = prompt_ids(policy, questions[start:start + per_batch], config)
+        enc = prompt_ids(policy, questions[start:start + per_batch], config).to(
+            policy.model.device)  # the inputs where the model is (an accelerator, if moved)
         with torch.no_grad():
             ids = policy.model.generate(
                 **enc, max_new_tokens=config.max_new_tokens, do_sample=sample,

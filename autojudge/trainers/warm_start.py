@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from autojudge.cache import atomic_dir
 from autojudge.config import Config, GenerationConfig, WarmStartConfig, save_config
 from autojudge.io import write_jsonl
 from autojudge.judges.base import Judge, JudgeError
@@ -152,26 +153,48 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
     records = list(questions)
     if len(records) > cfg.questions:
         records = random.Random(config.data.seed).sample(records, cfg.questions)
+    import torch
+
+    torch.manual_seed(config.ppo.seed)  # every process draws the same samples, so all
+    # processes choose the same examples and take the same number of steps
     groups = sample(policy, [r.question for r in records], config.generation, cfg.samples,
                     batch_size=64)
     rows = judged_rows(judge, records, groups)
-    write_jsonl(out / "samples.jsonl", rows)
+    if main_process():
+        write_jsonl(out / "samples.jsonl", rows)
     if rows and all(r["verdict"] is None for r in rows):
         raise JudgeError(f"warm-start: the judge failed on all {len(rows)} samples (the first: "
                          f"{rows[0]['error']})")
     examples, unknown = select_examples(rows, cfg, config.ppo.seed)
-    write_jsonl(out / "examples.jsonl", [asdict(e) for e in examples])
+    if main_process():
+        write_jsonl(out / "examples.jsonl", [asdict(e) for e in examples])
     if not examples:
         raise ValueError("warm-start: no question was reliably known or unknown; sample more "
                          "questions (warm_start.questions)")
     steps, loss = fine_tune(policy, examples, config.generation, cfg, config.ppo.seed,
                             Tracking.of(config, out, "warm-start"))
     policy_dir = out / "policy"
-    policy.model.save_pretrained(policy_dir, safe_serialization=True)
-    policy.tokenizer.save_pretrained(policy_dir)
-    save_config(config, out / "config.yaml")
     known = sum(e.kind == "known" for e in examples)
     result = WarmStartResult(policy_dir, known, len(examples) - known, unknown, steps, loss)
-    (out / "warm_start.json").write_text(json.dumps(
-        {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()}, indent=2))
+    if main_process():  # under `accelerate launch` every process trains; one writes
+        with atomic_dir(policy_dir) as tmp:
+            policy.model.save_pretrained(tmp, safe_serialization=True)
+            policy.tokenizer.save_pretrained(tmp)
+        save_config(config, out / "config.yaml")
+        (out / "warm_start.json").write_text(json.dumps(
+            {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()},
+            indent=2))
+    wait_for_everyone()
     return result
+
+
+def main_process() -> bool:
+    from accelerate import PartialState
+
+    return PartialState().is_main_process
+
+
+def wait_for_everyone() -> None:
+    from accelerate import PartialState
+
+    PartialState().wait_for_everyone()
