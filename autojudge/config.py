@@ -141,7 +141,7 @@ class PPOConfig:
     """PPO iterations, each a rollout and an update (>= 1)."""
     batch_size: int = ranged(16, ge=1)
     """Answers per rollout (>= 1): batch_size / group_size questions, group_size answers each."""
-    group_size: int = ranged(1, ge=1)
+    group_size: int = ranged(4, ge=1)
     """Answers sampled per question (>= 1; divides batch_size). Above 1, each answer's score is
     taken relative to the mean score of the other answers to its question (a leave-one-out
     baseline, as in RLOO), so the update learns per question whether answering or declining
@@ -196,7 +196,7 @@ class PPOConfig:
     """Precision of rollouts and updates: fp32, or accelerate's bf16/fp16 autocast (weights and
     optimizer stay fp32); auto = bf16 where the device computes it natively (a bf16 GPU, a CPU
     with AMX or AVX512-BF16), else fp32."""
-    eval_every: int = ranged(0, ge=0)
+    eval_every: int = ranged(4, ge=0)
     """Every this many steps and at the last, answer `eval_questions` validation questions
     greedily and score them with the training judge and reward (`val/*` in the log; >= 0;
     0: never)."""

@@ -55,8 +55,8 @@ def ours(config, judge, questions, steps: int, bf16: bool) -> tuple[float, int, 
 
     from autojudge.trainers.ppo import train_ppo
 
-    config = dataclasses.replace(config, ppo=dataclasses.replace(
-        config.ppo, mixed_precision="bf16" if bf16 else "fp32"))
+    config = dataclasses.replace(config, ppo=dataclasses.replace(  # 2 answers per prompt, as TRL
+        config.ppo, mixed_precision="bf16" if bf16 else "fp32", group_size=2))
     with tempfile.TemporaryDirectory() as out:
         train_ppo(config, load_policy(config.models.policy), judge, Reward(config.reward),
                   questions, out)

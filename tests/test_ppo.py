@@ -415,6 +415,7 @@ def test_validation_keeps_the_best_step_as_the_policy(tiny_causal_lm_dir, tmp_pa
                        tmp_path, validation=validation)
     log = rows(result.log_path)
     assert [r["val/reward"] for r in log] == [1.0, -1.0]
+    assert result.kept_step == (1 if keep_best else 2)
     assert [r["val/correct"] for r in log] == [1.0, 0.0]
     last = load_file(latest_checkpoint(tmp_path) / "model.safetensors")
     saved = weights(result.policy_dir)

@@ -65,4 +65,7 @@ def train_policy(config: Config, out: Path, *, model: str | None = None, judge_s
         say(f"PPO step {result.step}: reward {last.get('rollout/reward', float('nan')):.3f}, "
             f"truthfulness {last.get('rollout/truthfulness', float('nan')):+.3f}; "
             f"log {result.log_path}")
+    if result.kept_step != result.step:
+        say(f"PPO: kept step {result.kept_step}, the best on {config.ppo.eval_questions} "
+            f"validation questions (ppo.keep_best), in {result.policy_dir}")
     return result.policy_dir

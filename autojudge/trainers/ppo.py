@@ -81,6 +81,9 @@ class PPOResult:
     """The JSONL log, one row of metrics per step."""
     metrics: dict[str, float]
     """The last step's metrics (empty if no step ran)."""
+    kept_step: int = 0
+    """The step whose weights `policy_dir` holds: the best validated one with `ppo.keep_best`,
+    else the last."""
 
 
 def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
@@ -108,8 +111,9 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     finally:
         logger.close()
     policy_dir = save_policy(accelerator, run.model, policy, out_dir / "policy", cfg.lora)
-    policy_dir = final_policy(accelerator, policy, state, out_dir, config.models.dtype) or policy_dir
-    return PPOResult(state.step, policy_dir, logger.path, metrics)
+    best_dir = final_policy(accelerator, policy, state, out_dir, config.models.dtype)
+    return PPOResult(state.step, best_dir or policy_dir, logger.path, metrics,
+                     state.best_step if best_dir else state.step)
 
 
 def start_run(accelerator: Any, policy: Policy, cfg: PPOConfig,
