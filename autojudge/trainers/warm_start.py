@@ -188,13 +188,18 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
     return result
 
 
-def main_process() -> bool:
+def process_state() -> Any:
+    """accelerate's process state as an Accelerator would set it up (on a CPU-only machine
+    under `accelerate launch --cpu`/ACCELERATE_USE_CPU, the gloo process group)."""
     from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
 
-    return PartialState().is_main_process
+    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
+
+
+def main_process() -> bool:
+    return process_state().is_main_process
 
 
 def wait_for_everyone() -> None:
-    from accelerate import PartialState
-
-    PartialState().wait_for_everyone()
+    process_state().wait_for_everyone()
