@@ -55,8 +55,8 @@ def ours(config, judge, questions, steps: int, bf16: bool) -> tuple[float, int, 
 
     from autojudge.trainers.ppo import train_ppo
 
-    config = dataclasses.replace(config, ppo=dataclasses.replace(  # 2 answers per prompt, as TRL
-        config.ppo, mixed_precision="bf16" if bf16 else "fp32", group_size=2))
+    config = dataclasses.replace(config, ppo=dataclasses.replace(
+        config.ppo, mixed_precision="bf16" if bf16 else "fp32"))
     with tempfile.TemporaryDirectory() as out:
         train_ppo(config, load_policy(config.models.policy), judge, Reward(config.reward),
                   questions, out)
@@ -124,6 +124,7 @@ def main() -> None:
     args = parser.parse_args()
 
     config = load_config(None, [f"ppo.batch_size={args.batch}", f"ppo.minibatch_size={args.batch}",
+                                "ppo.group_size=2",  # 2 answers per prompt, as TRL's groups
                                 "ppo.epochs=1", f"ppo.steps={args.steps + 1}", "ppo.save_every=0",
                                 f"generation.max_new_tokens={args.max_new_tokens}",
                                 f"generation.min_new_tokens={args.max_new_tokens}"])

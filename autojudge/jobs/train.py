@@ -55,17 +55,20 @@ def train_policy(config: Config, out: Path, *, model: str | None = None, judge_s
         if only_warm_start:
             return warm_dir / "policy"
     per = config.ppo.group_size
+    validation = validation_questions(config) if data is None else []
+    if data is not None and config.ppo.eval_every:
+        say("PPO: no validation (ppo.eval_every) with --data: no validation split of that data")
     say(f"PPO: {config.ppo.steps} steps of {config.ppo.batch_size // per} questions × {per} "
         f"answers from {start}")
     result = train_ppo(config, load_policy(start, config.models.dtype), judge,
                        Reward(config.reward), records, out / "ppo", resume=resume,
-                       validation=validation_questions(config))
+                       validation=validation if data is None else [])
     last = result.metrics
     if last:
         say(f"PPO step {result.step}: reward {last.get('rollout/reward', float('nan')):.3f}, "
             f"truthfulness {last.get('rollout/truthfulness', float('nan')):+.3f}; "
             f"log {result.log_path}")
     if result.kept_step != result.step:
-        say(f"PPO: kept step {result.kept_step}, the best on {config.ppo.eval_questions} "
-            f"validation questions (ppo.keep_best), in {result.policy_dir}")
+        say(f"PPO: kept step {result.kept_step}, the best on {len(validation)} validation "
+            f"questions (ppo.keep_best), in {result.policy_dir}")
     return result.policy_dir

@@ -2,14 +2,17 @@
 
 Public API:
 
-    train_ppo(config, policy, judge, reward, questions, out_dir, *, resume=False) -> PPOResult
+    train_ppo(config, policy, judge, reward, questions, out_dir, *, resume=False,
+              validation=()) -> PPOResult
 
 trains `policy.model` in place for `config.ppo.steps` steps and writes into `out_dir`:
 `log.jsonl` (one row of metrics per step), `trackers/` (TensorBoard and the other trackers of
 `tracking.log_with`), `checkpoints/step-NNNNNN/` (the latest,
 written atomically; `resume=True` continues bit-exactly from it, and refuses a config that would
-train differently) and `policy/` (the final policy, LoRA merged, loadable with
-`autojudge.policy.load_policy`). The same code runs on one CPU, one GPU,
+train differently), `best/` (with `ppo.eval_every` and `validation` questions: the validated
+step with the highest validation reward) and `policy/` (the policy to use, LoRA merged, loadable
+with `autojudge.policy.load_policy`: the best validated step with `ppo.keep_best`, else the last;
+`policy.model` becomes it). The same code runs on one CPU, one GPU,
 or many processes under `accelerate launch` (each process samples its share of every batch).
 The loop is rollout → score → advantages → update; the math lives in `ppo_math`, rollouts and
 the actor-critic in `ppo_rollout`, the decode loop (and its bf16 copy of the policy under
@@ -335,10 +338,13 @@ class UpdateStats:
                 "update/early_stopped": float(self.early_stopped)}
 
 
-RESUMABLE_CHANGES = frozenset({"ppo.steps", "ppo.save_every", "ppo.max_bad_steps"})
+RESUMABLE_CHANGES = frozenset({"ppo.steps", "ppo.save_every", "ppo.max_bad_steps",
+                               "ppo.eval_every", "ppo.eval_questions", "ppo.keep_best",
+                               "ppo.gradient_checkpointing"})
 """Config keys a resumed run may change (besides the warm-start's, which a resumed run reuses
-as it is, and the trackers'): how long it runs, how often it saves, when it gives up. Any other
-difference would train differently from the run being continued."""
+as it is, and the trackers'): how long it runs, how often it saves and validates, when it gives
+up, whether it recomputes activations. Any other difference would train differently from the
+run being continued."""
 
 
 def check_resumable(checkpoint: Path, config: Config) -> None:
@@ -402,6 +408,11 @@ def _check(config: Config, n_processes: int, questions: Sequence[Record]) -> Non
     if (cfg.batch_size // cfg.group_size) % n_processes:  # each process holds whole groups
         raise PPOError(f"ppo.batch_size / ppo.group_size ({cfg.batch_size // cfg.group_size} "
                        f"questions) must be a multiple of the {n_processes} processes")
+    if config.models.dtype == "float16" and resolve_mixed_precision(
+            cfg.mixed_precision, use_cuda=torch.cuda.is_available()) == "fp16":
+        raise PPOError("models.dtype=float16 with ppo.mixed_precision=fp16: the fp16 gradient "
+                       "scaler cannot unscale fp16 weights' gradients; load float32 weights "
+                       "(the default) or use bf16")
     if config.generation.temperature <= 0:
         raise PPOError("PPO samples its answers: generation.temperature must be > 0")
     if not questions or any(not q.reference for q in questions):

@@ -65,7 +65,7 @@ def final_policy(accelerator: Any, policy: Policy, state: TrainState, out_dir: P
     """With a kept best step other than the last: `out_dir/policy` becomes a copy of it and
     `policy.model` its weights; the path, or None when the last step is the one to keep."""
     best = out_dir / BEST
-    if not state.best_step or state.best_step == state.step or not best.is_dir():
+    if not state.best_step or state.best_step == state.step:  # the same answer everywhere
         return None
     target = out_dir / "policy"
     if accelerator.is_main_process:

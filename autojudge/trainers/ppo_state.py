@@ -179,7 +179,8 @@ def write_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
     """The LM being trained (LoRA merged into a copy) and the tokenizer as a Hugging Face
     folder, written atomically; training goes on unchanged. The weights come from
     `accelerator.get_state_dict`, which gathers ZeRO-3 / FSDP shards onto the main process
-    (every process must call this)."""
+    (every process must call this). With LoRA the main process merges a copy of its own LM,
+    which is not gathered: LoRA under ZeRO-3 / FSDP is not supported by this save."""
     actor = accelerator.unwrap_model(model)
     state = None if lora else accelerator.get_state_dict(model)  # a collective: all processes
     if accelerator.is_main_process:

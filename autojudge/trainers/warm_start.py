@@ -165,7 +165,7 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
     if rows and all(r["verdict"] is None for r in rows):
         raise JudgeError(f"warm-start: the judge failed on all {len(rows)} samples (the first: "
                          f"{rows[0]['error']})")
-    examples, unknown = select_examples(rows, cfg, config.ppo.seed)
+    examples, unknown = shared_choice(select_examples(rows, cfg, config.ppo.seed))
     if main_process():
         write_jsonl(out / "examples.jsonl", [asdict(e) for e in examples])
     if not examples:
@@ -195,6 +195,18 @@ def process_state() -> Any:
     from accelerate.utils import parse_flag_from_env
 
     return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
+
+
+def shared_choice(choice: Any) -> Any:
+    """The main process's `choice`, on every process: a judge that failed, or judged
+    differently, on one process must not give the processes different examples (a different
+    number of steps each, and a hang)."""
+    state = process_state()
+    if state.num_processes == 1:
+        return choice
+    from accelerate.utils import broadcast_object_list
+
+    return broadcast_object_list([choice], from_process=0)[0]
 
 
 def main_process() -> bool:
