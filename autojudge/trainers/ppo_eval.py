@@ -13,7 +13,7 @@ import torch
 from autojudge.cache import atomic_dir
 from autojudge.config import Config
 from autojudge.judges.base import Judge
-from autojudge.policy import Policy, answer
+from autojudge.policy import Policy, answer, load_policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers.ppo_state import TrainState, write_policy
 from autojudge.types import Record, Verdict
@@ -72,7 +72,5 @@ def final_policy(accelerator: Any, policy: Policy, state: TrainState, out_dir: P
         with atomic_dir(target) as tmp:
             shutil.copytree(best, tmp, dirs_exist_ok=True)
     accelerator.wait_for_everyone()
-    from autojudge.policy import load_policy
-
     policy.model = load_policy(target, dtype).model
     return target
