@@ -123,7 +123,7 @@ def test_one_update_by_hand(one_pass):
     r0, r1 = 1 - 0.5 * math.log(2 / 3), -0.5 * math.log(2)
     bandit = Bandit([0.0, 0.0])
     reference = torch.tensor([0.75, 0.25]).log()
-    cfg = PPOConfig(lr=0.1, batch_size=2, minibatch_size=2, epochs=1, kl_coef=0.5,
+    cfg = PPOConfig(lr=0.1, batch_size=2, group_size=1, minibatch_size=2, epochs=1, kl_coef=0.5,
                     whiten_advantages=False, early_stop_kl=0.0)
     accelerator = Accelerator(cpu=True)
     optimizer = make_optimizer(list(bandit.parameters()), cfg.lr, accelerator)
