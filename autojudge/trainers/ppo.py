@@ -17,7 +17,8 @@ or many processes under `accelerate launch` (each process samples its share of e
 The loop is rollout → score → advantages → update; the math lives in `ppo_math`, rollouts and
 the actor-critic in `ppo_rollout`, the decode loop (and its bf16 copy of the policy under
 `ppo.mixed_precision`) in `ppo_sampler`, checkpoints and the saved policy in `ppo_state`.
-Raises PPOError for unusable settings and after `ppo.max_bad_steps` steps in a row whose losses were all non-finite.
+Raises PPOError for unusable settings and after `ppo.max_bad_steps` steps in a row whose losses
+were all non-finite.
 
 Several processes on a CPU-only machine: `ACCELERATE_USE_CPU=true accelerate launch --multi_gpu
 --num_processes 2 ...` (torchrun's launcher, gloo); `--cpu` alone starts one process unless MPI is
