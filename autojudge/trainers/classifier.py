@@ -34,12 +34,21 @@ def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random
     return batches
 
 
+def process_share(batch: Sequence[int], index: int, count: int) -> list[int]:
+    """Process `index`'s share of a batch split between `count` processes: every count-th item
+    from its own; a batch with fewer items than processes gives the short ones its last item
+    (each process must take every step, or the gradient averaging waits for ever)."""
+    return list(batch[index::count]) or [batch[-1]]
+
+
 def fit_pair_classifier(clf: PairClassifier, texts_a: Sequence[str], texts_b: Sequence[str],
                         labels: Sequence[int], *, lr: float, epochs: int, batch_size: int,
                         seed: int, desc: str = "training",
                         tracking: Tracking | None = None) -> TrainStats:
     """Cross-entropy fine-tuning with AdamW, linear warm-up and decay, gradient clipping; batches
-    of similar length (`bucketed_batches`); each step's loss to `tracking`'s trackers."""
+    of similar length (`bucketed_batches`); each step's loss to `tracking`'s trackers. Under
+    `accelerate launch` with several processes each process takes its share of every batch
+    (`process_share`) and the gradients are averaged: the same steps as one process would take."""
     import torch
     from accelerate import Accelerator
     from tqdm.auto import tqdm
@@ -61,7 +70,8 @@ def fit_pair_classifier(clf: PairClassifier, texts_a: Sequence[str], texts_b: Se
     losses: list[float] = []
     bar = tqdm(total=total, desc=desc, unit="step", disable=not accelerator.is_main_process)
     for epoch in range(epochs):
-        for idx in bucketed_batches(lengths, batch_size, random.Random(seed + epoch)):
+        for batch in bucketed_batches(lengths, batch_size, random.Random(seed + epoch)):
+            idx = process_share(batch, accelerator.process_index, accelerator.num_processes)
             enc = clf.encode([texts_a[i] for i in idx], [texts_b[i] for i in idx])
             enc = {k: v.to(accelerator.device) for k, v in enc.items()}
             target = torch.tensor([labels[i] for i in idx], device=accelerator.device)  # (B,)

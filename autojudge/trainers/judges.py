@@ -21,7 +21,9 @@ from autojudge.judges.ensemble import EnsembleJudge
 from autojudge.judges.facts import FactJudge
 from autojudge.judges.loader import default_judge_dir
 from autojudge.judges.metrics import judge_metrics, judge_outputs
+from autojudge.models import resolve
 from autojudge.trainers.classifier import fit_pair_classifier
+from autojudge.trainers.processes import main_first, main_process, shared_choice, wait_for_everyone
 from autojudge.trainers.tracking import Tracking
 
 FACT_LR_SCALE = 0.4
@@ -43,9 +45,10 @@ def fact_start(comp: PairClassifier) -> PairClassifier:
 
 def ensure_judge(config: Config) -> Path:
     """The default judge's folder for this config, trained first if it is not there yet: a step
-    the jobs that need a judge take on purpose, announced with its expected duration."""
+    the jobs that need a judge take on purpose, announced with its expected duration. Under
+    `accelerate launch` the main process decides, and all processes train it together."""
     folder = default_judge_dir(config)
-    if not (folder / "judge.json").is_file():
+    if shared_choice(not (folder / "judge.json").is_file()):
         say(f"no default judge for this config yet ({config.models.encoder}, data seed "
             f"{config.data.seed}): training one, once; about 15 minutes on 2 CPU cores, "
             f"into {folder}")
@@ -74,12 +77,16 @@ def nli_examples(config: Config, split: str, n: int) -> tuple[list[str], list[st
 
 
 def train_judge(config: Config, target: Path | None = None) -> Path:
-    """Train, calibrate, evaluate and save the default judge; returns its folder."""
+    """Train, calibrate, evaluate and save the default judge; returns its folder. Under
+    `accelerate launch` every process trains on its share of each batch (fit_pair_classifier);
+    the main process alone builds the data, calibrates, measures and writes the judge."""
     cfg = config.judge
     target = target or default_judge_dir(config)
     logs = target.with_name(f"{target.name}-training")  # trackers' files, beside the judge
     started = time.monotonic()
-    build(config.data)
+    with main_first():  # one process downloads and writes; the others then find it all there
+        build(config.data)
+        resolve(config.models.encoder)
     say("training the comparison judge ...")
     records, labels = labelled_pairs(split_path(config.data, "judge", "train"), cfg.train_pairs,
                                      config.data.seed)
@@ -97,9 +104,12 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
                                     seed=config.data.seed, desc="fact judge",
                                     tracking=Tracking.of(config, logs, "fact-judge"))
     judge = EnsembleJudge(ComparisonJudge(comp, cfg.quantize), FactJudge(nli, cfg.quantize))
-    return calibrate_and_save(config, judge, target, {
-        "comparison": asdict(comp_stats), "facts": asdict(nli_stats),
-        "minutes": round((time.monotonic() - started) / 60, 1)})
+    if main_process():
+        calibrate_and_save(config, judge, target, {
+            "comparison": asdict(comp_stats), "facts": asdict(nli_stats),
+            "minutes": round((time.monotonic() - started) / 60, 1)})
+    wait_for_everyone()
+    return target
 
 
 def recalibrate_judge(config: Config, source: Path, target: Path) -> Path:

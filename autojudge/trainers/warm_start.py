@@ -18,6 +18,7 @@ from autojudge.io import write_jsonl
 from autojudge.judges.base import Judge, JudgeError
 from autojudge.policy import Policy, chat_prompt, sample
 from autojudge.policy_eval import judged_rows
+from autojudge.trainers.processes import main_process, shared_choice, wait_for_everyone
 from autojudge.trainers.tracking import RunLogger, Tracking, start_tracking
 from autojudge.types import Record
 
@@ -187,31 +188,3 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
     wait_for_everyone()
     return result
 
-
-def process_state() -> Any:
-    """accelerate's process state as an Accelerator would set it up (on a CPU-only machine
-    under `accelerate launch --cpu`/ACCELERATE_USE_CPU, the gloo process group)."""
-    from accelerate import PartialState
-    from accelerate.utils import parse_flag_from_env
-
-    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
-
-
-def shared_choice(choice: Any) -> Any:
-    """The main process's `choice`, on every process: a judge that failed, or judged
-    differently, on one process must not give the processes different examples (a different
-    number of steps each, and a hang)."""
-    state = process_state()
-    if state.num_processes == 1:
-        return choice
-    from accelerate.utils import broadcast_object_list
-
-    return broadcast_object_list([choice], from_process=0)[0]
-
-
-def main_process() -> bool:
-    return process_state().is_main_process
-
-
-def wait_for_everyone() -> None:
-    process_state().wait_for_everyone()
