@@ -111,6 +111,30 @@ def test_off_the_cpu_the_float_model_runs(tiny_classifier, monkeypatch):
     np.testing.assert_array_equal(clf.logits(*QUIET, quantize=True), clf.logits(*QUIET))
 
 
+def test_inputs_go_to_the_models_device(tiny_classifier, monkeypatch):
+    """A judge trained on an accelerator stays there: its inputs are built on the CPU and must
+    follow it (a `meta`-device stand-in for the GPU records where they arrive)."""
+    import torch
+    from types import SimpleNamespace
+
+    class OnAccelerator(torch.nn.Module):
+        device = torch.device("meta")
+
+        def __init__(self):
+            super().__init__()
+            self.seen: list[torch.device] = []
+
+        def forward(self, **enc):
+            self.seen += [v.device for v in enc.values()]
+            return SimpleNamespace(logits=torch.zeros(len(enc["input_ids"]), 3))
+
+    clf, model = tiny_classifier, OnAccelerator()
+    monkeypatch.setattr(clf, "model", model)
+    out = clf.logits(*QUIET, quantize=True)  # off the CPU: the float model, never int8
+    assert out.shape == (len(QUIET[0]), 3)
+    assert model.seen and set(model.seen) == {torch.device("meta")}
+
+
 def test_batches_hold_one_length_bucket():
     from autojudge.judges.classifier import BUCKET, _bucket, _split_buckets
 
