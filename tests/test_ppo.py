@@ -425,6 +425,8 @@ def test_validation_keeps_the_best_step_as_the_policy(tiny_causal_lm_dir, tmp_pa
         assert not torch.equal(saved["model.embed_tokens.weight"], final_embed)
         assert torch.equal(saved["model.embed_tokens.weight"],
                            weights(tmp_path / "best")["model.embed_tokens.weight"])
+        assert json.loads((tmp_path / "best" / "best_step.json").read_text()) == {
+            "step": 1, "reward": 1.0}
         in_memory = policy.model.model.embed_tokens.weight.detach()  # policy.model is it too
         assert torch.equal(in_memory, saved["model.embed_tokens.weight"])
     else:

@@ -43,7 +43,7 @@ from autojudge.judges.base import Judge
 from autojudge.policy import Policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
-from autojudge.trainers.ppo_eval import due, final_policy, keep_if_best, validate
+from autojudge.trainers.ppo_eval import adopt_best, due, final_policy, keep_if_best, validate
 from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, collect_rollout,
                                             first_policy_pass, rollout_metrics, score_answers,
                                             training_mode)
@@ -104,6 +104,8 @@ def train_ppo(config: Config, policy: Policy, judge: Judge, reward: Reward,
     if checkpoint is not None:
         check_resumable(checkpoint, config)
     run, state = start_run(accelerator, policy, cfg, checkpoint)
+    if checkpoint is not None:
+        adopt_best(state, out_dir)
     if accelerator.is_main_process:
         out_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, out_dir / "config.yaml")

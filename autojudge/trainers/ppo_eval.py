@@ -3,6 +3,7 @@ reward, and the best step so far kept as a policy folder (`ppo.eval_every`, `ppo
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ from autojudge.types import Record, Verdict
 
 BEST = "best"
 """The folder (beside `policy/`) holding the evaluated step with the highest validation reward."""
+MARK = "best_step.json"
+"""In `best/`, written with the weights: the step they are from and its validation reward."""
 
 
 def due(config: Config, step: int, validation: Sequence[Record]) -> bool:
@@ -56,8 +59,20 @@ def keep_if_best(accelerator: Any, model: Any, policy: Policy, config: Config, s
     if not config.ppo.keep_best or score != score:  # NaN: nothing was judged
         return
     if state.best_step == 0 or score > state.best_reward:
-        write_policy(accelerator, model, policy, out_dir / BEST, config.ppo.lora)
+        write_policy(accelerator, model, policy, out_dir / BEST, config.ppo.lora,
+                     {MARK: {"step": state.step, "reward": score}})
         state.best_step, state.best_reward = state.step, score
+
+
+def adopt_best(state: TrainState, out_dir: Path) -> None:
+    """On resume: `best/` may hold a step validated after the checkpoint the run resumes from
+    (the earlier best it replaced is gone), so the state takes the step and reward that `best/`
+    names; the final policy then is what `best/` holds, under its own step. A `best/` written
+    before the marker existed leaves the state as it is."""
+    mark = out_dir / BEST / MARK
+    if mark.is_file():
+        note = json.loads(mark.read_text())
+        state.best_step, state.best_reward = int(note["step"]), float(note["reward"])
 
 
 def final_policy(accelerator: Any, policy: Policy, state: TrainState, out_dir: Path,

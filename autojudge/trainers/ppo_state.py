@@ -175,9 +175,10 @@ def save_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
 
 
 def write_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
-                 lora: bool) -> None:
+                 lora: bool, notes: dict[str, Any] | None = None) -> None:
     """The LM being trained (LoRA merged into a copy) and the tokenizer as a Hugging Face
-    folder, written atomically; training goes on unchanged. The weights come from
+    folder, written atomically (with `notes`, as one more JSON file of that name, in the same
+    folder); training goes on unchanged. The weights come from
     `accelerator.get_state_dict`, which gathers ZeRO-3 / FSDP shards onto the main process
     (every process must call this). With LoRA the main process merges a copy of its own LM,
     which is not gathered: LoRA under ZeRO-3 / FSDP is not supported by this save."""
@@ -188,6 +189,8 @@ def write_policy(accelerator: Any, model: nn.Module, policy: Policy, path: Path,
         with atomic_dir(path) as tmp:
             lm.save_pretrained(tmp, state_dict=None if state is None else lm_weights(state, lm))
             policy.tokenizer.save_pretrained(tmp)
+            for name, note in (notes or {}).items():
+                (tmp / name).write_text(json.dumps(note) + "\n")
     accelerator.wait_for_everyone()
 
 
