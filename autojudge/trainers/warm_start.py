@@ -187,4 +187,3 @@ def warm_start(config: Config, policy: Policy, judge: Judge, questions: Sequence
             indent=2))
     wait_for_everyone()
     return result
-
