@@ -231,12 +231,15 @@ class WarmStartConfig:
     """Training questions the base policy is sampled on (>= 1)."""
     samples: int = ranged(4, ge=1)
     """Answers sampled per question to tell what the policy knows (>= 1)."""
-    right_at: float = ranged(0.5, ge=0, le=1)
+    right_at: float = ranged(0.25, ge=0, le=1)
     """A question is known when at least this share of its samples (and one) is judged correct,
-    in [0, 1]."""
-    abstain_per_known: float = ranged(2.0, ge=0)
-    """At most this many "I don't know" examples per known question (>= 0; the rest are dropped)."""
-    min_abstain: int = ranged(16, ge=0)
+    in [0, 1]. 0.25 (1 of 4 samples) matches the demo's answer threshold, answer when
+    P(correct) > 0.25: a question the policy gets right that often is one it should answer."""
+    abstain_per_known: float = ranged(1.0, ge=0)
+    """At most this many "I don't know" examples per known question (>= 0; the rest are dropped):
+    one per known question, so that the policy does not start PPO abstaining almost everywhere,
+    a state PPO's small batches rarely leave."""
+    min_abstain: int = ranged(8, ge=0)
     """...but at least this many, if there are that many unknown questions (>= 0)."""
     abstention: str = "I don't know."
     """The answer taught for questions the policy gets wrong in every sample."""
