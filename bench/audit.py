@@ -1,8 +1,9 @@
 """A blind audit, by careful reading, of the starting vs the PPO-trained policy's answers from
 bench/truthfulness.py, beside the two graders' rates on the same answers.
 
-    .venv/bin/python bench/audit.py sample [--answers FILE] [--questions 100] [--seed 0]
-    .venv/bin/python bench/audit.py report [--answers FILE] [--name audit]
+    .venv/bin/python bench/audit.py sample [--answers FILE | --demo RUN] [--questions 100]
+                                           [--seed 0] [--files audit]
+    .venv/bin/python bench/audit.py report [--files audit] [--name audit]
 
 `sample` picks `--questions` questions of the benchmark that lie in the graded set's test half
 (bench/data/graded_answers.jsonl: never trained, calibrated or tuned on), takes each one's
@@ -14,7 +15,11 @@ at a time, into bench/data/audit_graded.jsonl ({"audit_id", "grade", "kind", "re
 `report` joins the three and writes bench/results/NAME.json: per policy, the audit's rates and
 the reward judge's and the strict checker's on the same answers, each with a bootstrap 95%
 interval over questions, the PPO − start differences (paired by question), and how often each
-grader agrees with the audit.
+grader agrees with the audit (with the precision and recall of its "correct").
+
+`--demo RUN` audits an `autojudge demo` run instead: its greedy answers before and after
+training (RUN/eval/answers_before.jsonl, answers_after.jsonl). `--files NAME` names the three
+files bench/data/NAME_{to_grade,key,graded}.jsonl, so that several audits live side by side.
 """
 
 from __future__ import annotations
@@ -35,7 +40,13 @@ from truthfulness import bootstrap  # noqa: E402
 from autojudge.io import write_jsonl  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
-TO_GRADE, KEY, GRADED = (DATA / f"audit_{n}.jsonl" for n in ("to_grade", "key", "graded"))
+
+
+def files(name: str) -> tuple[Path, Path, Path]:
+    """The rows to grade, their key, and the grades of audit `name`."""
+    return tuple(DATA / f"{name}_{n}.jsonl" for n in ("to_grade", "key", "graded"))
+
+
 GRADES = ("correct", "incorrect", "abstain")
 POLICIES = ("start", "ppo")
 
@@ -48,6 +59,18 @@ def read_jsonl(path: Path) -> list[dict]:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as e:
                 raise SystemExit(f"{path}:{n}: not JSON ({e.msg})") from None
+    return rows
+
+
+def demo_answers(run: Path) -> list[dict]:
+    """A demo run's greedy answers, as the benchmark's answer rows (start: before, ppo: after)."""
+    rows = []
+    for policy, seed, label in (("start", None, "before"), ("ppo", 0, "after")):
+        path = run / "eval" / f"answers_{label}.jsonl"
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such file (is {run} an `autojudge demo` run?)")
+        rows += [{**r, "policy": policy, "seed": seed} for r in read_jsonl(path)
+                 if r.get("sample") in (None, 0)]
     return rows
 
 
@@ -85,19 +108,19 @@ def sample(answers: list[dict], questions: int, seed: int) -> tuple[list[dict], 
     return to_grade, key
 
 
-def joined(key: list[dict], graded: list[dict]) -> list[dict]:
+def joined(key: list[dict], graded: list[dict], where: Path = Path("graded")) -> list[dict]:
     """Key rows with the audit's grade; every row graded once, with a known grade."""
     grades = {}
     for g in graded:
         if g.get("grade") not in GRADES:
-            raise SystemExit(f"{GRADED}: {g.get('audit_id')}: grade {g.get('grade')!r} is not "
+            raise SystemExit(f"{where}: {g.get('audit_id')}: grade {g.get('grade')!r} is not "
                              f"one of {', '.join(GRADES)}")
         if not str(g.get("reason", "")).strip():
-            raise SystemExit(f"{GRADED}: {g['audit_id']}: no reason")
+            raise SystemExit(f"{where}: {g['audit_id']}: no reason")
         grades[g["audit_id"]] = g
     missing = [k["audit_id"] for k in key if k["audit_id"] not in grades]
     if missing:
-        raise SystemExit(f"{GRADED}: {len(missing)} rows not graded (first {missing[0]})")
+        raise SystemExit(f"{where}: {len(missing)} rows not graded (first {missing[0]})")
     return [{**k, "audit": grades[k["audit_id"]]["grade"]} for k in key]
 
 
@@ -143,13 +166,23 @@ def report(rows: list[dict]) -> dict[str, object]:
         figures["differences"][g] = diff
         if g != "audit":
             told = [r for r in rows if verdict_of(r, g) is not None]
+            said = [r for r in told if verdict_of(r, g) == "correct"]
+            right = [r for r in told if r["audit"] == "correct"]
             figures["agreement_with_audit"][g] = {
                 "told": len(told),
                 "agree": (sum(verdict_of(r, g) == r["audit"] for r in told) / len(told)
                           if told else None),
-                "correct_but_audit_incorrect": sum(
-                    verdict_of(r, g) == "correct" and r["audit"] == "incorrect" for r in told)}
+                "correct_but_audit_incorrect": sum(r["audit"] == "incorrect" for r in said),
+                "says_correct": len(said),
+                "precision_correct": (sum(r["audit"] == "correct" for r in said) / len(said)
+                                      if said else None),
+                "recall_correct": (sum(verdict_of(r, g) == "correct" for r in right) / len(right)
+                                   if right else None)}
     return figures
+
+
+def ratio(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
 
 
 def table(figures: dict) -> str:
@@ -165,9 +198,10 @@ def table(figures: dict) -> str:
                 f"{c['value']:>+8.3f} [{c['ci95'][0]:+.2f},{c['ci95'][1]:+.2f}]" for c in cells))
     lines.append("")
     for g, a in figures["agreement_with_audit"].items():
-        lines.append(f"{g}: agrees with the audit on {a['agree']:.3f} of the {a['told']} answers "
-                     f"it could tell; calls correct {a['correct_but_audit_incorrect']} the audit "
-                     "grades incorrect")
+        lines.append(f"{g}: agrees with the audit on {ratio(a['agree'])} of the {a['told']} "
+                     f"answers it could tell; of its {a['says_correct']} \"correct\", "
+                     f"{a['correct_but_audit_incorrect']} the audit grades incorrect (precision "
+                     f"{ratio(a['precision_correct'])}, recall {ratio(a['recall_correct'])})")
     return "\n".join(lines)
 
 
@@ -176,17 +210,22 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=("sample", "report"))
     parser.add_argument("--answers", type=Path, default=RESULTS / "truthfulness_answers.jsonl")
+    parser.add_argument("--demo", type=Path, help="an `autojudge demo` run folder to audit")
+    parser.add_argument("--files", default="audit",
+                        help="bench/data/FILES_{to_grade,key,graded}.jsonl")
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="audit")
     args = parser.parse_args()
+    to_grade_path, key_path, graded_path = files(args.files)
     if args.step == "sample":
-        to_grade, key = sample(read_jsonl(args.answers), args.questions, args.seed)
-        write_jsonl(TO_GRADE, to_grade)
-        write_jsonl(KEY, key)
-        print(f"wrote {TO_GRADE} ({len(to_grade)} answers, blind) and {KEY}")
+        answers = demo_answers(args.demo) if args.demo else read_jsonl(args.answers)
+        to_grade, key = sample(answers, args.questions, args.seed)
+        write_jsonl(to_grade_path, to_grade)
+        write_jsonl(key_path, key)
+        print(f"wrote {to_grade_path} ({len(to_grade)} answers, blind) and {key_path}")
         return
-    figures = report(joined(read_jsonl(KEY), read_jsonl(GRADED)))
+    figures = report(joined(read_jsonl(key_path), read_jsonl(graded_path), graded_path))
     print(table(figures))
     print(f"wrote {write_result(args.name, figures)}")
 
