@@ -60,6 +60,9 @@ def test_report_rates_by_hand(answers):
     agree = figures["agreement_with_audit"]["reward_judge"]
     assert agree["told"] == 8 and agree["agree"] == 6 / 8
     assert agree["correct_but_audit_incorrect"] == 1
+    # the judge said "correct" on the 4 PPO answers, 2 of them correct by the audit (both found)
+    assert agree["says_correct"] == 4 and agree["precision_correct"] == 0.5
+    assert agree["recall_correct"] == 1.0
 
 
 def test_every_row_must_be_graded_with_a_reason(answers):
@@ -71,3 +74,23 @@ def test_every_row_must_be_graded_with_a_reason(answers):
         audit.joined(key, [{**graded[0], "reason": ""}, *graded[1:]])
     with pytest.raises(SystemExit, match="grade 'right'"):
         audit.joined(key, [{**graded[0], "grade": "right"}, *graded[1:]])
+
+
+def test_a_demo_run_is_audited_on_its_greedy_answers(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(audit, "test_half_questions", lambda: {f"Question {i}?" for i in range(3)})
+    (tmp_path / "eval").mkdir()
+    for label, verdict in (("before", "incorrect"), ("after", "abstain")):
+        rows = [{**answer("x", None, i, verdict, None), "sample": s}
+                for i in range(3) for s in (0, 1)]  # sample 1: a sampled answer, not audited
+        (tmp_path / "eval" / f"answers_{label}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows))
+    rows = audit.demo_answers(tmp_path)
+    assert len(rows) == 6 and {r["sample"] for r in rows} == {0}
+    assert {(r["policy"], r["seed"], r["verdict"]) for r in rows} == {
+        ("start", None, "incorrect"), ("ppo", 0, "abstain")}
+    to_grade, key = audit.sample(rows, 3, seed=0)
+    assert len(to_grade) == 6
+    with pytest.raises(SystemExit, match="no such file"):
+        audit.demo_answers(tmp_path / "elsewhere")
