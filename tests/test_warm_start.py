@@ -30,6 +30,19 @@ def test_select_examples_by_hand():
     assert next(e for e in examples if e.kind == "abstain").target == "I don't know."
 
 
+def test_default_rule_knows_one_right_sample_in_four_and_balances():
+    """The default rule: 1 of 4 right samples makes a question known (the demo's answer
+    threshold), and there is one "I don't know" example per known question, at least 8."""
+    judged = [r for n in range(10) for r in rows(f"k{n}", "ciii")]
+    judged += [r for n in range(30) for r in rows(f"u{n}", "iiii")]
+    examples, unknown = select_examples(judged, WarmStartConfig(), seed=0)
+    kinds = [e.kind for e in examples]
+    assert unknown == 30 and kinds.count("known") == 10 and kinds.count("abstain") == 10
+    few = rows("k", "ciii") + [r for n in range(30) for r in rows(f"u{n}", "iiii")]
+    kinds = [e.kind for e in select_examples(few, WarmStartConfig(), seed=0)[0]]
+    assert kinds.count("known") == 1 and kinds.count("abstain") == 8
+
+
 def test_warm_start_trains_and_saves(tiny_causal_lm, tmp_path):
     from autojudge.policy import load_policy
     from tests.test_adapters import SubstringJudge
