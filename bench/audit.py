@@ -40,15 +40,13 @@ from truthfulness import bootstrap  # noqa: E402
 from autojudge.io import write_jsonl  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
+GRADES = ("correct", "incorrect", "abstain")
+POLICIES = ("start", "ppo")
 
 
 def files(name: str) -> tuple[Path, Path, Path]:
     """The rows to grade, their key, and the grades of audit `name`."""
     return tuple(DATA / f"{name}_{n}.jsonl" for n in ("to_grade", "key", "graded"))
-
-
-GRADES = ("correct", "incorrect", "abstain")
-POLICIES = ("start", "ppo")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -108,8 +106,10 @@ def sample(answers: list[dict], questions: int, seed: int) -> tuple[list[dict], 
     return to_grade, key
 
 
-def joined(key: list[dict], graded: list[dict], where: Path = Path("graded")) -> list[dict]:
-    """Key rows with the audit's grade; every row graded once, with a known grade."""
+def joined(key: list[dict], graded: list[dict], where: Path | None = None) -> list[dict]:
+    """Key rows with the audit's grade; every row graded once, with a known grade. `where`:
+    the grades' file, named in errors (default: the standard audit's)."""
+    where = where or files("audit")[2]
     grades = {}
     for g in graded:
         if g.get("grade") not in GRADES:
