@@ -124,3 +124,29 @@ def test_auto_precision_is_a_choice_between_bf16_and_none():
     assert resolve_mixed_precision("fp32", use_cuda=False) == "no"
     assert resolve_mixed_precision("bf16", use_cuda=False) == "bf16"
     assert resolve_mixed_precision("auto", use_cuda=False) in ("bf16", "no")
+
+
+def test_a_groups_prompt_runs_once_and_the_samples_stay_the_same(tiny_causal_lm):
+    """Rows in runs of 2 with one prompt (a PPO group): the prompt's cache is computed once and
+    repeated, and the same seed draws the same answers as the loop over every row."""
+    policy = tiny_causal_lm
+    with torch.no_grad():  # larger weights than the fixture's: outputs that depend on the prompt
+        for p in policy.model.parameters():
+            if p.dim() == 2:
+                p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(0))
+    gen = GenerationConfig(max_new_tokens=6, min_new_tokens=6)
+    enc = dict(prompt_ids(policy, [q for q in QUESTIONS for _ in range(2)], gen))
+    eos, pad = eos_ids(policy.model, policy.tokenizer), policy.tokenizer.pad_token_id
+    sampler = Sampler(Accelerator(cpu=True), policy.model, copy_bf16=False)
+    calls = []
+    hook = policy.model.register_forward_pre_hook(
+        lambda module, args, kwargs: calls.append(kwargs["input_ids"].shape), with_kwargs=True)
+    drawn = []
+    for group in (1, 2):
+        calls.clear()
+        torch.manual_seed(3)
+        drawn.append(sampler.sample(enc, gen, eos, pad, group))
+        assert calls[0] == (6 // group, enc["input_ids"].shape[1])  # the prompts' pass
+    hook.remove()
+    assert torch.equal(drawn[0], drawn[1])
+    assert not torch.equal(drawn[1][0, -6:], drawn[1][1, -6:])  # the group's answers differ

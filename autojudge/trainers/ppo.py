@@ -45,8 +45,8 @@ from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
 from autojudge.trainers.ppo_eval import adopt_best, due, final_policy, keep_if_best, validate
 from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, collect_rollout,
-                                            first_policy_pass, rollout_metrics, score_answers,
-                                            training_mode)
+                                            first_policy_pass, prompt_group, rollout_metrics,
+                                            score_answers, training_mode)
 from autojudge.trainers.ppo_sampler import Sampler, resolve_mixed_precision
 from autojudge.trainers.ppo_state import (LOG_FILE, Streams, TrainState, config_differences,
                                           latest_checkpoint, load_checkpoint, save_checkpoint,
@@ -185,7 +185,8 @@ def ppo_step(run: Run, config: Config, state: TrainState, batch: Sequence[Record
                               run.sampler, policy_pass=not one_pass)
     scores = score_answers(judge, reward, batch, rollout.answers, run.accelerator.device)
     training_mode(run.model, cfg, True)
-    first = first_policy_pass(run.model, rollout, temperature) if one_pass else None
+    first = (first_policy_pass(run.model, rollout, temperature,
+                               prompt_group(run.accelerator, cfg)) if one_pass else None)
     baselined = pm.leave_one_out(scores.rewards, cfg.group_size)  # (B,)
     adv = compute_advantages(rollout, baselined, state.kl_coef, cfg)
     update = ppo_update(run.accelerator, run.model, run.optimizer, rollout, adv, cfg,

@@ -18,6 +18,7 @@ from autojudge.policy import Policy, prompt_ids
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
 from autojudge.trainers.ppo_sampler import Sampler
+from autojudge.trainers.shared_prompt import response_pass
 from autojudge.types import Record, Verdict
 
 
@@ -33,21 +34,20 @@ class ActorCritic(nn.Module):
         nn.init.zeros_(self.value_head.bias)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                n_response: int) -> tuple[torch.Tensor, torch.Tensor]:
+                n_response: int, group: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits predicting the last n_response tokens (B, R, V) and the values of the states
-        they are sampled in (B, R)."""
-        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # (B, L) left padding skipped
-        out = self.lm(input_ids=input_ids, attention_mask=attention_mask,
-                      position_ids=position_ids, logits_to_keep=n_response + 1,
-                      output_hidden_states=self.critic is None)
-        if self.critic is None:
-            hidden = out.hidden_states[-1]  # (B, L, H)
-        else:
+        they are sampled in (B, R). `group`: rows come in runs of this many with one prompt,
+        which the policy then runs once (shared_prompt.py)."""
+        shared = self.critic is None
+        logits, hidden = response_pass(self.lm, input_ids, attention_mask, n_response, group,
+                                       hidden=shared)
+        if not shared:
+            position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # (B, L)
             hidden = self.critic(input_ids=input_ids, attention_mask=attention_mask,
-                                 position_ids=position_ids).last_hidden_state  # (B, L, H)
-        state = hidden[:, -n_response - 1:-1]  # (B, R, H)
-        values = self.value_head(state.to(self.value_head.weight.dtype)).squeeze(-1)  # (B, R)
-        return out.logits[:, :-1], values
+                                 position_ids=position_ids).last_hidden_state
+            hidden = hidden[:, -n_response - 1:-1]  # (B, R, H)
+        values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)  # (B, R)
+        return logits, values
 
 
 def build_models(policy: Policy, cfg: PPOConfig) -> tuple[ActorCritic, nn.Module | None]:
@@ -142,6 +142,16 @@ class PolicyPass(NamedTuple):
     values: torch.Tensor
 
 
+def prompt_group(accelerator: Any, cfg: PPOConfig) -> int:
+    """How many consecutive rows of a rollout share their prompt, which the passes over the
+    rollout then run once (shared_prompt.py): a group's answers, except under ZeRO-3 / FSDP,
+    whose sharded layers are not called twice in one forward pass here."""
+    from accelerate.utils import DistributedType
+
+    sharded = accelerator.distributed_type in (DistributedType.DEEPSPEED, DistributedType.FSDP)
+    return 1 if sharded else cfg.group_size
+
+
 def eos_ids(policy_lm: Any, tokenizer: Any) -> list[int]:
     ids = policy_lm.generation_config.eos_token_id
     ids = [ids] if isinstance(ids, int) else list(ids or [])
@@ -161,7 +171,8 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
     enc = prompt_ids(policy, [r.question for r in batch], gen)
     enc = {k: v.to(accelerator.device) for k, v in enc.items()}
     started = time.perf_counter()
-    sequences = sampler.sample(enc, gen, eos, tokenizer.pad_token_id)  # (B, L)
+    sequences = sampler.sample(enc, gen, eos, tokenizer.pad_token_id,
+                               prompt_group(accelerator, config.ppo))  # (B, L)
     generate_s = time.perf_counter() - started
     response = sequences[:, enc["input_ids"].shape[1]:]  # (B, R)
     mask = pm.response_mask(response, eos)  # (B, R)
@@ -171,7 +182,7 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
         skip_special_tokens=True)]
     mb = config.ppo.minibatch_size // accelerator.num_processes
     parts = scoring_passes(accelerator, actor, ref_lm, sequences, attention_mask, mask.shape[1],
-                           mb, gen.temperature, policy_pass)
+                           mb, gen.temperature, policy_pass, prompt_group(accelerator, config.ppo))
     if not policy_pass:
         parts["logp"] = parts["entropy"] = parts["values"] = [torch.zeros_like(mask)]
     cat = {k: torch.cat(v) * mask for k, v in parts.items()}
@@ -181,17 +192,19 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
 
 def scoring_passes(accelerator: Any, actor: ActorCritic, ref_lm: nn.Module | None,
                    sequences: torch.Tensor, attention_mask: torch.Tensor, n_response: int,
-                   mb: int, temperature: float, policy_pass: bool) -> dict[str, list[torch.Tensor]]:
+                   mb: int, temperature: float, policy_pass: bool,
+                   group: int = 1) -> dict[str, list[torch.Tensor]]:
     """Reference log-probs ("ref") and, with `policy_pass`, the policy's ("logp"), its entropy
-    and the values of the sampled responses, minibatch by minibatch: lists of (b, R)."""
+    and the values of the sampled responses, minibatch by minibatch: lists of (b, R). `group`:
+    rows come in runs of this many with one prompt (see prompt_group)."""
     parts: dict[str, list[torch.Tensor]] = {"logp": [], "ref": [], "values": [], "entropy": []}
     for s in range(0, sequences.shape[0], mb):
         ids, att = sequences[s:s + mb], attention_mask[s:s + mb]
         response = ids[:, -n_response:]
         with accelerator.autocast():  # the same precision as the prepared model's update passes
-            ref_logits = reference_logits(actor, ref_lm, ids, att, n_response)  # (b, R, V)
+            ref_logits = reference_logits(actor, ref_lm, ids, att, n_response, group)  # (b, R, V)
             if policy_pass:
-                logits, values = actor(ids, att, n_response)  # (b, R, V), (b, R)
+                logits, values = actor(ids, att, n_response, group)  # (b, R, V), (b, R)
         parts["ref"].append(pm.logprobs_from_logits(ref_logits / temperature, response))
         if policy_pass:
             logits = logits / temperature
@@ -215,11 +228,14 @@ def score_answers(judge: Judge, reward: Reward, batch: Sequence[Record], answers
     return Scores(rewards, [j.verdict for j in judgements])
 
 
-def first_policy_pass(model: nn.Module, rollout: Rollout, temperature: float) -> PolicyPass:
+def first_policy_pass(model: nn.Module, rollout: Rollout, temperature: float,
+                      group: int = 1) -> PolicyPass:
     """The whole rollout through the policy before any update, as the loss of a one-minibatch
     update needs it: records the policy's side of the rollout (log-probs of the sampled tokens,
-    values, entropy; detached) and returns log-probs and values with their graph."""
-    logits, values = model(rollout.input_ids, rollout.attention_mask, rollout.mask.shape[1])
+    values, entropy; detached) and returns log-probs and values with their graph. `group`: see
+    prompt_group."""
+    logits, values = model(rollout.input_ids, rollout.attention_mask, rollout.mask.shape[1],
+                           group)
     logits = logits / temperature  # (B, R, V)
     logp = pm.logprobs_from_logits(logits, rollout.response_ids)  # (B, R)
     mask = rollout.mask
@@ -230,15 +246,12 @@ def first_policy_pass(model: nn.Module, rollout: Rollout, temperature: float) ->
 
 
 def reference_logits(actor: ActorCritic, ref_lm: nn.Module | None, ids: torch.Tensor,
-                     attention_mask: torch.Tensor, n_response: int) -> torch.Tensor:
+                     attention_mask: torch.Tensor, n_response: int, group: int = 1) -> torch.Tensor:
     """Logits of the frozen reference policy for the last n_response tokens. (b, R, V)"""
-    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    kwargs = dict(input_ids=ids, attention_mask=attention_mask, position_ids=position_ids,
-                  logits_to_keep=n_response + 1)
     if ref_lm is not None:
-        return ref_lm(**kwargs).logits[:, :-1]
+        return response_pass(ref_lm, ids, attention_mask, n_response, group)[0]
     with actor.lm.disable_adapter():
-        return actor.lm(**kwargs).logits[:, :-1]
+        return response_pass(actor.lm, ids, attention_mask, n_response, group)[0]
 
 
 def rollout_metrics(accelerator: Any, rollout: Rollout, scores: Scores,

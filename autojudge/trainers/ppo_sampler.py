@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from autojudge.config import GenerationConfig
+from autojudge.trainers.shared_prompt import shared_group
 
 
 def native_bf16_cpu() -> bool:
@@ -75,9 +76,11 @@ class Sampler:
 
     @torch.no_grad()
     def sample(self, enc: dict[str, torch.Tensor], gen: GenerationConfig, eos_ids: list[int],
-               pad_id: int) -> torch.Tensor:
+               pad_id: int, group: int = 1) -> torch.Tensor:
         """Prompt (B, T) followed by the sampled answers, padded with `pad_id` after each row's
-        first EOS: (B, T + R), R ≤ gen.max_new_tokens (shorter when every row ended early)."""
+        first EOS: (B, T + R), R ≤ gen.max_new_tokens (shorter when every row ended early).
+        `group`: rows come in runs of this many with one prompt, whose KV cache is then
+        computed once and repeated (shared_prompt.py)."""
         from transformers import DynamicCache
 
         lm = self.copy if self.copy is not None else self.lm
@@ -87,11 +90,16 @@ class Sampler:
         positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (B, T) left padding skipped
         cache, tokens = DynamicCache(), []
         done = torch.zeros(n, dtype=torch.bool, device=device)
-        step_ids = ids
+        step_ids, group = ids, shared_group(ids, attention, 0, group)
         with self.accelerator.autocast() if self.copy is None else nullcontext():
             for i in range(gen.max_new_tokens):
-                logits = lm(input_ids=step_ids, attention_mask=attention, position_ids=positions,
-                            past_key_values=cache, use_cache=True, logits_to_keep=1).logits
+                rows = slice(None, None, group) if i == 0 else slice(None)  # a group's prompt once
+                logits = lm(input_ids=step_ids[rows], attention_mask=attention[rows],
+                            position_ids=positions[rows], past_key_values=cache, use_cache=True,
+                            logits_to_keep=1).logits
+                if i == 0 and group > 1:
+                    logits = logits.repeat_interleave(group, dim=0)  # (B, 1, V)
+                    cache.batch_repeat_interleave(group)
                 logits = logits[:, -1].float() / gen.temperature  # (B, V)
                 if i < gen.min_new_tokens:
                     logits[:, eos] = float("-inf")
