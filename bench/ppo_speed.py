@@ -17,7 +17,9 @@ reference for the KL term (ours: ppo.kl_coef; TRL: beta) and take one optimizer 
 rollout (ours: ppo.epochs=1, minibatch = batch). The rival is TRL as a user who knows it would
 run a policy that fits in memory: gradient checkpointing off ("TRL GRPO"; the ratio and the
 target are against it); TRL's default, checkpointing on, is shown beside it ("TRL GRPO (default)").
-Ours runs without checkpointing (ppo.gradient_checkpointing=false, its default). The median over
+Ours runs without checkpointing (ppo.gradient_checkpointing=false, its default) and, as in
+every run, passes each group's shared prompt through the model once (shared_prompt.py); TRL
+runs it once per answer. The median over
 rounds is reported with the range. Writes bench/results/ppo_speed.json."""
 
 from __future__ import annotations
