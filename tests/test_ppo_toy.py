@@ -27,8 +27,8 @@ class Bandit(nn.Module):
         self.value = nn.Parameter(torch.zeros(()))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                n_response: int) -> tuple[torch.Tensor, torch.Tensor]:
-        b = input_ids.shape[0]
+                n_response: int, group: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        b = input_ids.shape[0]  # no prompt to share (ActorCritic's `group`)
         return (self.logits.expand(b, n_response, -1),  # (b, R, V)
                 self.value.expand(b, n_response))  # (b, R)
 

@@ -140,7 +140,7 @@ def start_run(accelerator: Any, policy: Policy, cfg: PPOConfig,
         state = load_checkpoint(accelerator, checkpoint, streams)
     # after the restore: a bf16 copy is made of the restored weights
     sampler = Sampler(accelerator, accelerator.unwrap_model(model).lm, cfg.rollout_copy,
-                      streams.sample)
+                      streams.sample, root=model)
     return Run(accelerator, policy, model, ref_lm, optimizer, sampler, streams), state
 
 

@@ -33,11 +33,17 @@ class ActorCritic(nn.Module):
         nn.init.zeros_(self.value_head.weight)  # values start at 0 instead of at noise
         nn.init.zeros_(self.value_head.bias)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                n_response: int, group: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input_ids: torch.Tensor | None = None,
+                attention_mask: torch.Tensor | None = None, n_response: int = 0, group: int = 1,
+                lm_call: dict[str, Any] | None = None) -> Any:
         """Logits predicting the last n_response tokens (B, R, V) and the values of the states
         they are sampled in (B, R). `group`: rows come in runs of this many with one prompt,
-        which the policy then runs once (shared_prompt.py)."""
+        which the policy then runs once (shared_prompt.py). With `lm_call`, the LM's own output
+        for those keyword arguments instead: under FSDP every pass must enter through the root
+        module, whose hooks gather its own weights (sampling, LoRA's reference pass)."""
+        if lm_call is not None:
+            return self.lm(**lm_call)
+        assert input_ids is not None and attention_mask is not None
         shared = self.critic is None
         logits, hidden = response_pass(self.lm, input_ids, attention_mask, n_response, group,
                                        hidden=shared)
@@ -181,7 +187,7 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
         response * mask.long() + tokenizer.pad_token_id * (1 - mask.long()),
         skip_special_tokens=True)]
     mb = config.ppo.minibatch_size // accelerator.num_processes
-    parts = scoring_passes(accelerator, actor, ref_lm, sequences, attention_mask, mask.shape[1],
+    parts = scoring_passes(accelerator, model, ref_lm, sequences, attention_mask, mask.shape[1],
                            mb, gen.temperature, policy_pass, prompt_group(accelerator, config.ppo))
     if not policy_pass:
         parts["logp"] = parts["entropy"] = parts["values"] = [torch.zeros_like(mask)]
@@ -190,21 +196,24 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
                    cat["entropy"], answers, generate_s)
 
 
-def scoring_passes(accelerator: Any, actor: ActorCritic, ref_lm: nn.Module | None,
+def scoring_passes(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None,
                    sequences: torch.Tensor, attention_mask: torch.Tensor, n_response: int,
                    mb: int, temperature: float, policy_pass: bool,
                    group: int = 1) -> dict[str, list[torch.Tensor]]:
     """Reference log-probs ("ref") and, with `policy_pass`, the policy's ("logp"), its entropy
     and the values of the sampled responses, minibatch by minibatch: lists of (b, R). `group`:
-    rows come in runs of this many with one prompt (see prompt_group)."""
+    rows come in runs of this many with one prompt (see prompt_group). `model`: the prepared
+    actor-critic, called as prepared (FSDP gathers weights in its hooks)."""
     parts: dict[str, list[torch.Tensor]] = {"logp": [], "ref": [], "values": [], "entropy": []}
+    lm = accelerator.unwrap_model(model).lm
     for s in range(0, sequences.shape[0], mb):
         ids, att = sequences[s:s + mb], attention_mask[s:s + mb]
         response = ids[:, -n_response:]
         with accelerator.autocast():  # the same precision as the prepared model's update passes
-            ref_logits = reference_logits(actor, ref_lm, ids, att, n_response, group)  # (b, R, V)
+            ref_logits = reference_logits(model, lm, ref_lm, ids, att, n_response,
+                                          group)  # (b, R, V)
             if policy_pass:
-                logits, values = actor(ids, att, n_response, group)  # (b, R, V), (b, R)
+                logits, values = model(ids, att, n_response, group)  # (b, R, V), (b, R)
         parts["ref"].append(pm.logprobs_from_logits(ref_logits / temperature, response))
         if policy_pass:
             logits = logits / temperature
@@ -245,13 +254,17 @@ def first_policy_pass(model: nn.Module, rollout: Rollout, temperature: float,
     return PolicyPass(logp, values)
 
 
-def reference_logits(actor: ActorCritic, ref_lm: nn.Module | None, ids: torch.Tensor,
-                     attention_mask: torch.Tensor, n_response: int, group: int = 1) -> torch.Tensor:
-    """Logits of the frozen reference policy for the last n_response tokens. (b, R, V)"""
+def reference_logits(model: nn.Module, lm: nn.Module, ref_lm: nn.Module | None,
+                     ids: torch.Tensor, attention_mask: torch.Tensor, n_response: int,
+                     group: int = 1) -> torch.Tensor:
+    """Logits of the frozen reference policy for the last n_response tokens (b, R, V): the
+    reference LM's, or with LoRA the policy's `lm` with its adapter disabled, called through
+    the prepared actor-critic `model` (see ActorCritic's `lm_call`)."""
     if ref_lm is not None:
         return response_pass(ref_lm, ids, attention_mask, n_response, group)[0]
-    with actor.lm.disable_adapter():
-        return response_pass(actor.lm, ids, attention_mask, n_response, group)[0]
+    with lm.disable_adapter():
+        return response_pass(lambda **kwargs: model(lm_call=kwargs), ids, attention_mask,
+                             n_response, 1)[0]
 
 
 def rollout_metrics(accelerator: Any, rollout: Rollout, scores: Scores,

@@ -54,12 +54,16 @@ class Sampler:
     `generator` (on the accelerator's device; None: torch's global generator)."""
 
     def __init__(self, accelerator: Any, lm: nn.Module, copy_bf16: bool,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, root: nn.Module | None = None) -> None:
         from accelerate.utils import DistributedType
 
         self.accelerator, self.lm, self.generator = accelerator, lm, generator
         sharded = accelerator.distributed_type in (DistributedType.DEEPSPEED,
                                                    DistributedType.FSDP)
+        self.root = root if sharded else None
+        """Under ZeRO-3 / FSDP, the prepared actor-critic that `lm` belongs to: the LM is then
+        called through it (ActorCritic's `lm_call`), because FSDP gathers the root's own
+        weights (embedding, final norm, LM head) only in the root's forward hooks."""
         self.copy: nn.Module | None = None
         if copy_bf16 and accelerator.mixed_precision == "bf16" and not sharded:
             self.copy = copy.deepcopy(lm).requires_grad_(False).to(torch.bfloat16).eval()
@@ -91,6 +95,12 @@ class Sampler:
         cache, tokens = DynamicCache(), []
         done = torch.zeros(n, dtype=torch.bool, device=device)
         step_ids, group = ids, shared_group(ids, attention, 0, group)
+        if self.copy is None and self.root is not None:
+            root = self.root
+
+            def lm(**kwargs: Any) -> Any:
+                return root(lm_call=kwargs)
+
         with self.accelerator.autocast() if self.copy is None else nullcontext():
             for i in range(gen.max_new_tokens):
                 rows = slice(None, None, group) if i == 0 else slice(None)  # a group's prompt once

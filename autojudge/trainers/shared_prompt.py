@@ -69,4 +69,4 @@ def _checkpointing(lm: Any) -> bool:
     flag = getattr(lm, "is_activation_checkpointing", None)
     if flag is None:
         flag = getattr(lm, "is_gradient_checkpointing", False)
-    return bool(lm.training and flag)
+    return bool(getattr(lm, "training", False) and flag)
