@@ -212,6 +212,11 @@ class PPOConfig:
     rollout_copy: bool = True
     """Under bf16, sample answers from a bf16 copy of the policy refreshed after every update
     (half the bytes read per token, no casting); costs one bf16 copy of the weights."""
+    sampler_is_cap: float = ranged(0.0, ge=0)
+    """Correct for the sampler not being the learner (a bf16 copy, another engine): each
+    token's policy loss is weighted by min(p_learner / p_sampler, this cap), truncated
+    importance sampling (>= 0; 0: off). The mismatch is logged either way
+    (`rollout/sampler_kl`)."""
 
     def __post_init__(self) -> None:
         # minibatches split the rollout evenly, so minibatch_size <= batch_size too

@@ -281,7 +281,12 @@ def minibatch_losses(model: nn.Module, rollout: Rollout, adv: pm.Advantages, idx
                                rollout.mask.shape[1])  # (b, R, V), (b, R)
         logp = pm.logprobs_from_logits(logits / temperature, rollout.response_ids[idx])  # (b, R)
     mask = rollout.mask[idx]  # (b, R)
-    pl = pm.policy_loss(logp, rollout.logprobs[idx], adv.advantages[idx], mask, cfg.clip_range)
+    weights = None
+    if cfg.sampler_is_cap and rollout.sampler_logprobs is not None:
+        weights = pm.sampler_weights(rollout.logprobs[idx], rollout.sampler_logprobs[idx],
+                                     cfg.sampler_is_cap)  # (b, R)
+    pl = pm.policy_loss(logp, rollout.logprobs[idx], adv.advantages[idx], mask, cfg.clip_range,
+                        weights)
     vl = pm.value_loss(values.float(), rollout.values[idx], adv.returns[idx], mask,
                        cfg.value_clip)
     return Losses(pl, vl, pl.loss + cfg.vf_coef * vl.loss)

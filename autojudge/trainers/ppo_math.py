@@ -127,16 +127,37 @@ class PolicyLoss(NamedTuple):
 
 
 def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor,
-                mask: torch.Tensor, clip_range: float) -> PolicyLoss:
-    """PPO's clipped surrogate: mean of max(−A·r, −A·clip(r, 1 ± ε)), r = p / p_old. (B, T) ×4"""
+                mask: torch.Tensor, clip_range: float,
+                weights: torch.Tensor | None = None) -> PolicyLoss:
+    """PPO's clipped surrogate: mean of max(−A·r, −A·clip(r, 1 ± ε)), r = p / p_old, each
+    token's term times its `weights` (detached importance weights, see sampler_weights; None:
+    1). (B, T) ×4 (+ weights)"""
     log_ratio = logp - old_logp  # (B, T)
     ratio = torch.exp(log_ratio)
     unclipped = -advantages * ratio
     clipped = -advantages * ratio.clamp(1.0 - clip_range, 1.0 + clip_range)
-    loss = masked_mean(torch.maximum(unclipped, clipped), mask)
+    terms = torch.maximum(unclipped, clipped)
+    loss = masked_mean(terms if weights is None else weights * terms, mask)
     clip_frac = masked_mean((clipped > unclipped).float(), mask)
     approx_kl = masked_mean((ratio - 1.0) - log_ratio, mask)
     return PolicyLoss(loss, clip_frac.detach(), approx_kl.detach())
+
+
+def sampler_weights(learner_logp: torch.Tensor, sampler_logp: torch.Tensor,
+                    cap: float) -> torch.Tensor:
+    """Truncated importance weights min(p_learner / p_sampler, cap) of the sampled tokens,
+    for answers drawn from a sampler that is not the learner (a bf16 copy, another engine):
+    the learner's old policy is what PPO's ratio is taken against, the sampler's is what the
+    tokens came from. Detached. (B, T) ×2 → (B, T)"""
+    return torch.exp(learner_logp - sampler_logp).clamp(max=cap).detach()
+
+
+def sampler_kl(learner_logp: torch.Tensor, sampler_logp: torch.Tensor,
+               mask: torch.Tensor) -> torch.Tensor:
+    """KL(sampler ‖ learner) estimated on the sampled tokens (k3: r − 1 − log r, r = p_learner
+    / p_sampler, averaged over real tokens): 0 when the sampler is the learner. () """
+    log_r = learner_logp - sampler_logp
+    return masked_mean(torch.exp(log_r) - 1.0 - log_r, mask)
 
 
 class ValueLoss(NamedTuple):

@@ -128,6 +128,9 @@ class Rollout:
     answers: list[str]
     generate_s: float
     """Seconds spent sampling."""
+    sampler_logprobs: torch.Tensor | None = None
+    """(B, R) log-probs of the sampled tokens under the sampler's own distribution (a bf16
+    copy's, say), against which ppo.sampler_is_cap corrects."""
 
     @property
     def response_ids(self) -> torch.Tensor:
@@ -177,8 +180,8 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
     enc = prompt_ids(policy, [r.question for r in batch], gen)
     enc = {k: v.to(accelerator.device) for k, v in enc.items()}
     started = time.perf_counter()
-    sequences = sampler.sample(enc, gen, eos, tokenizer.pad_token_id,
-                               prompt_group(accelerator, config.ppo))  # (B, L)
+    sequences, sampled_logp = sampler.sample_with_logprobs(
+        enc, gen, eos, tokenizer.pad_token_id, prompt_group(accelerator, config.ppo))  # (B, L)
     generate_s = time.perf_counter() - started
     response = sequences[:, enc["input_ids"].shape[1]:]  # (B, R)
     mask = pm.response_mask(response, eos)  # (B, R)
@@ -193,7 +196,7 @@ def collect_rollout(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None
         parts["logp"] = parts["entropy"] = parts["values"] = [torch.zeros_like(mask)]
     cat = {k: torch.cat(v) * mask for k, v in parts.items()}
     return Rollout(sequences, attention_mask, mask, cat["logp"], cat["ref"], cat["values"],
-                   cat["entropy"], answers, generate_s)
+                   cat["entropy"], answers, generate_s, sampled_logp * mask)
 
 
 def scoring_passes(accelerator: Any, model: nn.Module, ref_lm: nn.Module | None,
@@ -279,7 +282,11 @@ def rollout_metrics(accelerator: Any, rollout: Rollout, scores: Scores,
         (rollout.entropy * rollout.mask).sum(-1)], dim=1)  # (B, 7)
     rows = accelerator.gather(rows)  # (N, 7)
     correct, incorrect, abstain, score, length, kl_sum, entropy_sum = rows.T
-    return {
+    mismatch = {}
+    if rollout.sampler_logprobs is not None:
+        kl_s = pm.sampler_kl(rollout.logprobs, rollout.sampler_logprobs, rollout.mask)
+        mismatch["rollout/sampler_kl"] = accelerator.reduce(kl_s.reshape(1), "mean").item()
+    return mismatch | {
         "rollout/reward": score.mean().item(),
         "rollout/reward_std": score.std(unbiased=False).item(),
         "rollout/correct": correct.mean().item(),

@@ -85,6 +85,15 @@ class Sampler:
         first EOS: (B, T + R), R ≤ gen.max_new_tokens (shorter when every row ended early).
         `group`: rows come in runs of this many with one prompt, whose KV cache is then
         computed once and repeated (shared_prompt.py)."""
+        return self.sample_with_logprobs(enc, gen, eos_ids, pad_id, group)[0]
+
+    @torch.no_grad()
+    def sample_with_logprobs(self, enc: dict[str, torch.Tensor], gen: GenerationConfig,
+                             eos_ids: list[int], pad_id: int,
+                             group: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """`sample`'s sequences (B, T + R) and the log-probability of each sampled token under
+        the distribution it was drawn from (B, R): temperature, the EOS floor and top-p
+        applied, in the sampler's own precision (0 after a row's end)."""
         from transformers import DynamicCache
 
         lm = self.copy if self.copy is not None else self.lm
@@ -92,7 +101,7 @@ class Sampler:
         n, device = ids.shape[0], ids.device
         eos = torch.tensor(eos_ids, device=device)
         positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (B, T) left padding skipped
-        cache, tokens = DynamicCache(), []
+        cache, tokens, logprobs = DynamicCache(), [], []
         done = torch.zeros(n, dtype=torch.bool, device=device)
         step_ids, group = ids, shared_group(ids, attention, 0, group)
         if self.copy is None and self.root is not None:
@@ -113,23 +122,26 @@ class Sampler:
                 logits = logits[:, -1].float() / gen.temperature  # (B, V)
                 if i < gen.min_new_tokens:
                     logits[:, eos] = float("-inf")
-                nxt = sample_tokens(logits, gen.top_p, self.generator)  # (B,)
-                nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
+                nxt, prob = sample_tokens(logits, gen.top_p, self.generator, with_prob=True)
+                nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)  # (B,)
                 tokens.append(nxt)
+                logprobs.append(torch.where(done, 0.0, prob.clamp(min=1e-30).log()))
                 done |= torch.isin(nxt, eos)
                 if bool(done.all()):
                     break
                 step_ids = nxt[:, None]  # (B, 1)
                 attention = torch.cat([attention, attention.new_ones(n, 1)], dim=1)
                 positions = positions[:, -1:] + 1
-        return torch.cat([ids, torch.stack(tokens, dim=1)], dim=1)
+        return torch.cat([ids, torch.stack(tokens, dim=1)], dim=1), torch.stack(logprobs, dim=1)
 
 
 def sample_tokens(logits: torch.Tensor, top_p: float = 1.0,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
+                  generator: torch.Generator | None = None, with_prob: bool = False) -> Any:
     """One token per row from softmax(logits), restricted to the smallest set of tokens whose
     probability reaches `top_p` when top_p < 1: inverse-CDF sampling, one uniform draw per row
-    from `generator` (None: torch's global one). (B, V) → (B,)"""
+    from `generator` (None: torch's global one). (B, V) → (B,); `with_prob`: also the chosen
+    tokens' probabilities under the distribution they were drawn from (top-p renormalised),
+    (B,)."""
     probs = torch.softmax(logits, dim=-1)  # (B, V)
     order = None
     if top_p < 1.0:
@@ -140,7 +152,8 @@ def sample_tokens(logits: torch.Tensor, top_p: float = 1.0,
     u = torch.rand(probs.shape[0], 1, device=probs.device, dtype=cdf.dtype,
                    generator=generator) * cdf[:, -1:]
     idx = torch.searchsorted(cdf, u, right=True).clamp(max=probs.shape[-1] - 1)  # (B, 1)
+    chosen = (probs.gather(-1, idx) / cdf[:, -1:]).squeeze(-1)  # (B,)
     if order is not None:
         idx = order.gather(-1, idx)
-    return idx.squeeze(-1)
+    return (idx.squeeze(-1), chosen) if with_prob else idx.squeeze(-1)
 
