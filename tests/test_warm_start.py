@@ -65,20 +65,10 @@ def test_warm_start_trains_and_saves(tiny_causal_lm, tmp_path):
 def test_two_processes_write_each_file_once(tiny_causal_lm_dir, tmp_path):
     """Under `accelerate launch --num_processes 2` both processes train, the main one alone
     writes the samples, examples, policy and config."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.launch import launch_two
 
-    root = Path(__file__).parent.parent
-    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "HF_HOME": str(tmp_path / "hf"),
-           "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
-           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "--main_process_port", "0",
-           str(root / "tests" / "warm_start_smoke.py"), str(tiny_causal_lm_dir),
-           str(tmp_path / "out")]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, cwd=root)
+    proc = launch_two("warm_start_smoke.py", tiny_causal_lm_dir, tmp_path / "out",
+                      hf_home=tmp_path / "hf")
     assert proc.returncode == 0, proc.stderr[-3000:]
     writes = {p.name: p.read_text().split() for p in (tmp_path / "out").glob("writes-*.txt")}
     assert sorted(writes) == ["writes-0.txt"]  # process 1 wrote nothing

@@ -78,6 +78,16 @@ class Sampler:
             if src.requires_grad:
                 dst.copy_(src)
 
+    def _forward(self) -> Any:
+        """What a decoding step calls: the bf16 copy, else the LM, which under ZeRO-3 / FSDP is
+        called through the prepared actor-critic (`root`)."""
+        if self.copy is not None:
+            return self.copy
+        if self.root is None:
+            return self.lm
+        root = self.root
+        return lambda **kwargs: root(lm_call=kwargs)
+
     @torch.no_grad()
     def sample(self, enc: dict[str, torch.Tensor], gen: GenerationConfig, eos_ids: list[int],
                pad_id: int, group: int = 1) -> torch.Tensor:
@@ -96,7 +106,7 @@ class Sampler:
         applied, in the sampler's own precision (0 after a row's end)."""
         from transformers import DynamicCache
 
-        lm = self.copy if self.copy is not None else self.lm
+        lm = self._forward()
         ids, attention = enc["input_ids"], enc["attention_mask"]  # (B, T)
         n, device = ids.shape[0], ids.device
         eos = torch.tensor(eos_ids, device=device)
@@ -104,12 +114,6 @@ class Sampler:
         cache, tokens, logprobs = DynamicCache(), [], []
         done = torch.zeros(n, dtype=torch.bool, device=device)
         step_ids, group = ids, shared_group(ids, attention, 0, group)
-        if self.copy is None and self.root is not None:
-            root = self.root
-
-            def lm(**kwargs: Any) -> Any:
-                return root(lm_call=kwargs)
-
         with self.accelerator.autocast() if self.copy is None else nullcontext():
             for i in range(gen.max_new_tokens):
                 rows = slice(None, None, group) if i == 0 else slice(None)  # a group's prompt once
