@@ -17,7 +17,7 @@ from autojudge.judges.base import Judge, JudgeError
 from autojudge.policy import Policy, prompt_ids
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
-from autojudge.trainers.ppo_sampler import Sampler
+from autojudge.trainers.ppo_sampler import Sampler, sharded
 from autojudge.trainers.shared_prompt import response_pass
 from autojudge.types import Record, Verdict
 
@@ -155,10 +155,7 @@ def prompt_group(accelerator: Any, cfg: PPOConfig) -> int:
     """How many consecutive rows of a rollout share their prompt, which the passes over the
     rollout then run once (shared_prompt.py): a group's answers, except under ZeRO-3 / FSDP,
     whose sharded layers are not called twice in one forward pass here."""
-    from accelerate.utils import DistributedType
-
-    sharded = accelerator.distributed_type in (DistributedType.DEEPSPEED, DistributedType.FSDP)
-    return 1 if sharded else cfg.group_size
+    return 1 if sharded(accelerator) else cfg.group_size
 
 
 def eos_ids(policy_lm: Any, tokenizer: Any) -> list[int]:

@@ -49,23 +49,27 @@ def resolve_mixed_precision(setting: str, use_cuda: bool) -> str:
     return "no" if setting == "fp32" else setting
 
 
+def sharded(accelerator: Any) -> bool:
+    """Whether the prepared model's weights are sharded across processes (ZeRO-3 / FSDP)."""
+    from accelerate.utils import DistributedType
+
+    return accelerator.distributed_type in (DistributedType.DEEPSPEED, DistributedType.FSDP)
+
+
 class Sampler:
     """Samples answers from `lm` (an unwrapped causal LM, possibly a peft model), drawing from
     `generator` (on the accelerator's device; None: torch's global generator)."""
 
     def __init__(self, accelerator: Any, lm: nn.Module, copy_bf16: bool,
                  generator: torch.Generator | None = None, root: nn.Module | None = None) -> None:
-        from accelerate.utils import DistributedType
-
         self.accelerator, self.lm, self.generator = accelerator, lm, generator
-        sharded = accelerator.distributed_type in (DistributedType.DEEPSPEED,
-                                                   DistributedType.FSDP)
-        self.root = root if sharded else None
+        split = sharded(accelerator)
+        self.root = root if split else None
         """Under ZeRO-3 / FSDP, the prepared actor-critic that `lm` belongs to: the LM is then
         called through it (ActorCritic's `lm_call`), because FSDP gathers the root's own
         weights (embedding, final norm, LM head) only in the root's forward hooks."""
         self.copy: nn.Module | None = None
-        if copy_bf16 and accelerator.mixed_precision == "bf16" and not sharded:
+        if copy_bf16 and accelerator.mixed_precision == "bf16" and not split:
             self.copy = copy.deepcopy(lm).requires_grad_(False).to(torch.bfloat16).eval()
 
     @torch.no_grad()

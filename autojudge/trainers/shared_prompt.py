@@ -5,7 +5,7 @@ times in a row. The reference pass, the policy's scoring pass and its update pas
 logits of the response tokens only; the prompt is there to condition them. Here the prompt of
 each group goes through the model once, its KV cache is repeated for the group's rows, and only
 the responses go through per row: with ~48-token prompts and 32-token answers in groups of 2,
-40% fewer tokens per pass. The result is the plain pass's, up to float rounding (the test
+30% fewer tokens per pass. The result is the plain pass's, up to float rounding (the test
 compares logits, values and gradients); gradients reach the prompt's activations through the
 repeated cache.
 """
