@@ -205,6 +205,9 @@ class PPOConfig:
     keep_best: bool = True
     """With `eval_every`: the saved policy is the validated step with the highest validation
     reward (kept in `best/`), not necessarily the last one."""
+    validate_start: bool = True
+    """With `keep_best`: validate the starting policy too, before the first update, as step 0;
+    when no step beats it, the saved policy is the one PPO started from."""
     gradient_checkpointing: bool = False
     """Recompute each layer's activations in the backward pass instead of keeping them (less
     memory, ~30 % more compute in the update); rollouts are unaffected. Dropout is turned off

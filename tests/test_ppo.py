@@ -399,7 +399,7 @@ def test_validation_keeps_the_best_step_as_the_policy(tiny_causal_lm_dir, tmp_pa
     from autojudge.types import Record
 
     config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2",
-                          f"ppo.keep_best={str(keep_best).lower()}")
+                          f"ppo.keep_best={str(keep_best).lower()}", "ppo.validate_start=false")
     validation = [Record("a validation question ?", ("x",))] * 2
     policy = load_policy(tiny_causal_lm_dir)
     result = train_ppo(config, policy, ValidationJudge(), Reward(config.reward), QUESTIONS,
@@ -423,3 +423,24 @@ def test_validation_keeps_the_best_step_as_the_policy(tiny_causal_lm_dir, tmp_pa
     else:
         assert torch.equal(saved["model.embed_tokens.weight"], final_embed)
         assert not (tmp_path / "best").exists()
+
+
+def test_a_start_no_step_beats_is_the_policy_handed_back(tiny_causal_lm_dir, tmp_path):
+    """ppo.validate_start: the starting policy is validated first (step 0, the best here); every
+    step validates worse, so the saved policy is the one PPO started from, not the last."""
+    from autojudge.types import Record
+
+    config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2")
+    validation = [Record("a validation question ?", ("x",))] * 2
+    start = weights(tiny_causal_lm_dir)["model.embed_tokens.weight"]
+    result = train_ppo(config, load_policy(tiny_causal_lm_dir), ValidationJudge(),
+                       Reward(config.reward), QUESTIONS, tmp_path, validation=validation)
+    log = rows(result.log_path)
+    assert [(r["step"], r["val/reward"]) for r in log] == [(0, 1.0), (1, -1.0), (2, -1.0)]
+    assert (result.step, result.kept_step) == (2, 0)
+    assert json.loads((tmp_path / "best" / "best_step.json").read_text()) == {
+        "step": 0, "reward": 1.0}
+    saved = weights(result.policy_dir)["model.embed_tokens.weight"]
+    last = load_file(latest_checkpoint(tmp_path) / "model.safetensors")
+    trained = last[next(k for k in last if k.endswith("embed_tokens.weight"))]
+    assert torch.equal(saved, start) and not torch.equal(saved, trained)

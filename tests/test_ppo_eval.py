@@ -60,7 +60,8 @@ def test_a_resumed_run_reports_the_step_its_policy_is_from(tiny_causal_lm_dir, t
     from autojudge.types import Record
     from tests.ppo_smoke import QUESTIONS, smoke_config
 
-    config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2")
+    config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2",
+                          "ppo.validate_start=false")
     validation = [Record("a validation question ?", ("x",))] * 2
 
     def train(out, steps, resume=False):
@@ -73,3 +74,14 @@ def test_a_resumed_run_reports_the_step_its_policy_is_from(tiny_causal_lm_dir, t
     shutil.rmtree(tmp_path / "run" / "checkpoints")  # the run stopped before step 2's
     shutil.copytree(tmp_path / "to-step-1" / "checkpoints", tmp_path / "run" / "checkpoints")
     assert train(tmp_path / "run", 2, resume=True).kept_step == 2
+
+
+def test_a_best_folder_holding_the_start_counts_as_kept(tmp_path):
+    """best/ marked step 0 (ppo.validate_start): on resume the state keeps the start as the best
+    so far, so a later step replaces it only by validating better."""
+    (tmp_path / BEST).mkdir()
+    (tmp_path / BEST / MARK).write_text(json.dumps({"step": 0, "reward": -0.2}))
+    state = TrainState(step=6, kl_coef=0.05)
+    assert not state.has_best
+    adopt_best(state, tmp_path)
+    assert state.has_best and (state.best_step, state.best_reward) == (0, -0.2)

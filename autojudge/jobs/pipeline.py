@@ -111,7 +111,7 @@ def write_pipeline_report(result: PipelineResult, config: Config) -> Path:
         f"# autojudge demo\n\nPolicy `{config.models.policy}`, judged by the default judge on "
         f"{len(result.before.greedy_rows)} held-out questions (greedy answers), before and "
         f"after the warm-start and {config.ppo.steps} PPO steps (the best validated step kept "
-        f"with ppo.keep_best). Reward: correct "
+        f"with ppo.keep_best; the warm-started policy counts as step 0). Reward: correct "
         f"{result.reward.correct:g}, abstain {result.reward.abstain:.3f}, incorrect "
         f"{result.reward.incorrect:g}. {result.minutes:.1f} minutes.\n\n```\n{table}\n```\n\n"
         f"{images}\n", encoding="utf-8")

@@ -68,7 +68,10 @@ def train_policy(config: Config, out: Path, *, model: str | None = None, judge_s
         say(f"PPO step {result.step}: reward {last.get('rollout/reward', float('nan')):.3f}, "
             f"truthfulness {last.get('rollout/truthfulness', float('nan')):+.3f}; "
             f"log {result.log_path}")
-    if result.kept_step != result.step:
+    if result.kept_step == 0 and result.step:
+        say(f"PPO: no step beat the starting policy on {len(validation)} validation questions "
+            f"(ppo.validate_start); {result.policy_dir} holds the policy PPO started from")
+    elif result.kept_step != result.step:
         say(f"PPO: kept step {result.kept_step}, the best on {len(validation)} validation "
             f"questions (ppo.keep_best), in {result.policy_dir}")
     return result.policy_dir

@@ -6,11 +6,12 @@ Public API:
               validation=()) -> PPOResult
 
 trains `policy.model` in place for `config.ppo.steps` steps and writes into `out_dir`:
-`log.jsonl` (one row of metrics per step), `trackers/` (TensorBoard and the other trackers of
+`log.jsonl` (one row of metrics per step; a step-0 row holds the starting policy's validation
+with `ppo.validate_start`), `trackers/` (TensorBoard and the other trackers of
 `tracking.log_with`), `checkpoints/step-NNNNNN/` (the latest,
 written atomically; `resume=True` continues bit-exactly from it, and refuses a config that would
 train differently), `best/` (with `ppo.eval_every` and `validation` questions: the validated
-step with the highest validation reward) and `policy/` (the policy to use, LoRA merged, loadable
+step with the highest validation reward, the starting policy counted as step 0) and `policy/` (the policy to use, LoRA merged, loadable
 with `autojudge.policy.load_policy`: the best validated step with `ppo.keep_best`, else the last;
 `policy.model` becomes it). The same code runs on one CPU, one GPU,
 or many processes under `accelerate launch` (each process samples its share of every batch).
@@ -43,7 +44,8 @@ from autojudge.judges.base import Judge
 from autojudge.policy import Policy
 from autojudge.rewards.schemes import Reward
 from autojudge.trainers import ppo_math as pm
-from autojudge.trainers.ppo_eval import adopt_best, due, final_policy, keep_if_best, validate
+from autojudge.trainers.ppo_eval import (adopt_best, due, final_policy, keep_if_best, validate,
+                                         validate_start)
 from autojudge.trainers.ppo_rollout import (PolicyPass, Rollout, build_models, collect_rollout,
                                             first_policy_pass, prompt_group, rollout_metrics,
                                             score_answers, training_mode)
@@ -155,6 +157,10 @@ def train_loop(run: Run, state: TrainState, config: Config, questions: Sequence[
     metrics: dict[str, float] = {}
     steps = tqdm(range(state.step + 1, cfg.steps + 1), desc="ppo", unit="step",
                  initial=state.step, total=cfg.steps, disable=not accelerator.is_local_main_process)
+    start = validate_start(accelerator, run.model, run.policy, config, state, validation, judge,
+                           reward, out_dir)
+    if start:  # a row of its own: the start's validation, step 0
+        logger.log(0, start)
     for step in steps:
         asked = [questions[i] for i in batch_indices(len(questions), step,
                                                      cfg.batch_size // cfg.group_size, cfg.seed)]

@@ -58,10 +58,27 @@ def keep_if_best(accelerator: Any, model: Any, policy: Policy, config: Config, s
     score = metrics.get("val/reward", float("nan"))
     if not config.ppo.keep_best or score != score:  # NaN: nothing was judged
         return
-    if state.best_step == 0 or score > state.best_reward:
+    if not state.has_best or score > state.best_reward:
         write_policy(accelerator, model, policy, out_dir / BEST, config.ppo.lora,
                      {MARK: {"step": state.step, "reward": score}})
         state.best_step, state.best_reward = state.step, score
+        state.start_validated = state.start_validated or state.step == 0
+
+
+def validate_start(accelerator: Any, model: Any, policy: Policy, config: Config,
+                   state: TrainState, validation: Sequence[Record], judge: Judge,
+                   reward: Reward, out_dir: Path) -> dict[str, float]:
+    """Before the first update of a fresh run (`ppo.validate_start`, with `keep_best`): the
+    starting policy is validated as step 0 and kept in `best/`, so a run whose every step
+    validates worse (one that collapses into abstaining on everything, say) hands back the
+    policy it started from. Its metrics, or none when it is not due."""
+    cfg = config.ppo
+    if not (cfg.validate_start and cfg.keep_best and cfg.eval_every and validation
+            and state.step == 0):
+        return {}
+    metrics = validate(accelerator, policy, config, validation, judge, reward)
+    keep_if_best(accelerator, model, policy, config, state, metrics, out_dir)
+    return metrics
 
 
 def adopt_best(state: TrainState, out_dir: Path) -> None:
@@ -73,6 +90,7 @@ def adopt_best(state: TrainState, out_dir: Path) -> None:
     if mark.is_file():
         note = json.loads(mark.read_text())
         state.best_step, state.best_reward = int(note["step"]), float(note["reward"])
+        state.start_validated = state.start_validated or state.best_step == 0
 
 
 def final_policy(accelerator: Any, policy: Policy, state: TrainState, out_dir: Path,
@@ -80,7 +98,7 @@ def final_policy(accelerator: Any, policy: Policy, state: TrainState, out_dir: P
     """With a kept best step other than the last: `out_dir/policy` becomes a copy of it and
     `policy.model` its weights; the path, or None when the last step is the one to keep."""
     best = out_dir / BEST
-    if not state.best_step or state.best_step == state.step:  # the same answer everywhere
+    if not state.has_best or state.best_step == state.step:  # the same answer everywhere
         return None
     target = out_dir / "policy"
     if accelerator.is_main_process:

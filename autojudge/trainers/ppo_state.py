@@ -36,9 +36,18 @@ class TrainState:
     bad_steps: int = 0
     """Steps in a row whose losses were all non-finite."""
     best_step: int = 0
-    """The validated step with the highest validation reward so far (0: none yet)."""
+    """The validated step with the highest validation reward so far: 0 is none yet, or the
+    starting policy when `start_validated`."""
     best_reward: float = 0.0
     """Its mean validation reward."""
+    start_validated: bool = False
+    """Whether the starting policy was validated before the first update (`ppo.validate_start`);
+    states saved before it could be read as False, which is what they mean."""
+
+    @property
+    def has_best(self) -> bool:
+        """Whether a validated step (the start included) has been kept."""
+        return self.best_step > 0 or self.start_validated
 
 
 @dataclass
