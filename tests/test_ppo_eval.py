@@ -1,11 +1,99 @@
-"""Resuming a run whose `best/` was written after its last checkpoint."""
+"""Validation during PPO: the best validated step (the start included) is the policy handed
+back, and a resumed run takes its best step from `best/`."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from autojudge.policy import load_policy
+from autojudge.rewards.schemes import Reward
+from autojudge.trainers.ppo import train_ppo
 from autojudge.trainers.ppo_eval import BEST, MARK, adopt_best
-from autojudge.trainers.ppo_state import TrainState
+from autojudge.trainers.ppo_state import TrainState, latest_checkpoint
+from tests.ppo_smoke import QUESTIONS, ContainsJudge, smoke_config
+
+
+def rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def weights(policy_dir):
+    return load_file(policy_dir / "model.safetensors")
+
+
+class ValidationJudge(ContainsJudge):
+    """ContainsJudge for the rollouts; on the validation question, correct at the first
+    validation and incorrect after it, so that step 1 is the best validated step."""
+
+    def __init__(self):
+        self.validations = 0
+
+    def judge(self, items):
+        from autojudge.types import Judgement, Verdict
+
+        if items and items[0].question == "a validation question ?":
+            self.validations += 1
+            verdict = Verdict.CORRECT if self.validations == 1 else Verdict.INCORRECT
+            return [Judgement(verdict, float(verdict is Verdict.CORRECT),
+                              float(verdict is Verdict.INCORRECT), 0.0, self.name)
+                    for _ in items]
+        return super().judge(items)
+
+
+@pytest.mark.parametrize("keep_best", [True, False])
+def test_validation_keeps_the_best_step_as_the_policy(tiny_causal_lm_dir, tmp_path, keep_best):
+    from autojudge.types import Record
+
+    config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2",
+                          f"ppo.keep_best={str(keep_best).lower()}", "ppo.validate_start=false")
+    validation = [Record("a validation question ?", ("x",))] * 2
+    policy = load_policy(tiny_causal_lm_dir)
+    result = train_ppo(config, policy, ValidationJudge(), Reward(config.reward), QUESTIONS,
+                       tmp_path, validation=validation)
+    log = rows(result.log_path)
+    assert [r["val/reward"] for r in log] == [1.0, -1.0]
+    assert result.kept_step == (1 if keep_best else 2)
+    assert [r["val/correct"] for r in log] == [1.0, 0.0]
+    last = load_file(latest_checkpoint(tmp_path) / "model.safetensors")
+    saved = weights(result.policy_dir)
+    lm_key = next(k for k in last if k.endswith("embed_tokens.weight"))
+    final_embed = last[lm_key]
+    if keep_best:  # step 1's weights, also in best/
+        assert not torch.equal(saved["model.embed_tokens.weight"], final_embed)
+        assert torch.equal(saved["model.embed_tokens.weight"],
+                           weights(tmp_path / "best")["model.embed_tokens.weight"])
+        assert json.loads((tmp_path / "best" / "best_step.json").read_text()) == {
+            "step": 1, "reward": 1.0}
+        in_memory = policy.model.model.embed_tokens.weight.detach()  # policy.model is it too
+        assert torch.equal(in_memory, saved["model.embed_tokens.weight"])
+    else:
+        assert torch.equal(saved["model.embed_tokens.weight"], final_embed)
+        assert not (tmp_path / "best").exists()
+
+
+def test_a_start_no_step_beats_is_the_policy_handed_back(tiny_causal_lm_dir, tmp_path):
+    """ppo.validate_start: the starting policy is validated first (step 0, the best here); every
+    step validates worse, so the saved policy is the one PPO started from, not the last."""
+    from autojudge.types import Record
+
+    config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2")
+    validation = [Record("a validation question ?", ("x",))] * 2
+    start = weights(tiny_causal_lm_dir)["model.embed_tokens.weight"]
+    result = train_ppo(config, load_policy(tiny_causal_lm_dir), ValidationJudge(),
+                       Reward(config.reward), QUESTIONS, tmp_path, validation=validation)
+    log = rows(result.log_path)
+    assert [(r["step"], r["val/reward"]) for r in log] == [(0, 1.0), (1, -1.0), (2, -1.0)]
+    assert (result.step, result.kept_step) == (2, 0)
+    assert json.loads((tmp_path / "best" / "best_step.json").read_text()) == {
+        "step": 0, "reward": 1.0}
+    saved = weights(result.policy_dir)["model.embed_tokens.weight"]
+    last = load_file(latest_checkpoint(tmp_path) / "model.safetensors")
+    trained = last[next(k for k in last if k.endswith("embed_tokens.weight"))]
+    assert torch.equal(saved, start) and not torch.equal(saved, trained)
 
 
 def test_resume_takes_the_step_that_best_holds(tmp_path):
@@ -26,12 +114,10 @@ def test_a_best_folder_without_its_mark_leaves_the_state_alone(tmp_path):
 
 
 class LaterBetter:
-    """Wraps test_ppo's ValidationJudge with the verdicts swapped: the second validation is the
+    """Wraps ValidationJudge with the verdicts swapped: the second validation is the
     best one."""
 
     def __new__(cls):
-        from tests.test_ppo import ValidationJudge
-
         class Swapped(ValidationJudge):
             def judge(self, items):
                 from autojudge.types import Judgement, Verdict
@@ -54,11 +140,7 @@ def test_a_resumed_run_reports_the_step_its_policy_is_from(tiny_causal_lm_dir, t
     import shutil
     from dataclasses import replace
 
-    from autojudge.policy import load_policy
-    from autojudge.rewards.schemes import Reward
-    from autojudge.trainers.ppo import train_ppo
     from autojudge.types import Record
-    from tests.ppo_smoke import QUESTIONS, smoke_config
 
     config = smoke_config(tiny_causal_lm_dir, "ppo.eval_every=1", "ppo.steps=2",
                           "ppo.validate_start=false")
