@@ -16,6 +16,8 @@ from autojudge.types import Record, Verdict
 @pytest.mark.parametrize("text", phrasings.ABSTENTIONS + (
     "That's a good question. Honestly, I have no idea who won it.",
     "I'm sorry, but I don't have information about that person.",
+    "I don't know, maybe not.", "It's hard to say, I think, so I don't know.",
+    "I'm not sure, perhaps I'm wrong to guess at all, so I won't answer.",
 ))
 def test_abstentions_are_detected(text):
     assert find_abstention(text).abstains
@@ -26,6 +28,8 @@ def test_abstentions_are_detected(text):
     "He was unable to attend the ceremony.", "She did not know him before 1990.",
     "I think it's Paris.", "I can't say enough good things about this rice cooker.",
     "I can't tell you how stiff this roll is.",
+    "I don't know, maybe Paris.", "I'm not sure; probably Paris.",
+    "It's Paris, I think, but I don't know.", "Not sure - my guess is Paris.",
 ])
 def test_answers_and_committed_hedges_are_not_abstentions(text):
     assert not find_abstention(text).abstains

@@ -47,10 +47,16 @@ COMMITMENT = re.compile(
     r"it(?:'s| is| was)|the answer is|I'm fairly|I am fairly)\b"
     r"|\bmy (?:best )?guess (?:is|would be)\b|\bif I (?:remember|recall) (?:correctly|right)\b"
     r"|^\s*(?:possibly|probably|perhaps|maybe|it might be|it could be)\b"
-    r"|^\s*(?:I think|I believe|I'd say|I guess)\s+(?:it's|it is|it was|the answer is)\b",
+    r"|^\s*(?:I think|I believe|I'd say|I guess)\s+(?:it's|it is|it was|the answer is)\b"
+    r"|[,;:\u2014-]\s*(?:maybe|perhaps|probably|possibly|I think|I believe|I'd guess|I guess|"
+    r"my (?:best )?guess)\s+(?!not\b|I'm\b|I am\b)\w"
+    r"|^\s*(?:it's|it is|it was|the answer is)\s+(?!not\b|hard\b|difficult\b|unclear\b|"
+    r"impossible\b|unknown\b)[^.?!,;]+,\s*I (?:think|believe|guess)\b",
     re.IGNORECASE,
 )
-"""After an abstention cue, these mean the writer commits to an answer after all."""
+"""After an abstention cue, these mean the writer commits to an answer after all: a guess after
+"but" or after a comma ("I don't know, maybe Paris."), or a value followed by "I think" ("It's
+Paris, I think, but I don't know.")."""
 
 
 IDIOMS = re.compile(r"\b(?:say|tell you|thank you) (?:enough|how)\b|\bcan(?:'t|not| not) wait\b",
