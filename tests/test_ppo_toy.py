@@ -13,7 +13,8 @@ from accelerate import Accelerator
 from torch import nn
 
 from autojudge.config import PPOConfig
-from autojudge.trainers.ppo import compute_advantages, make_optimizer, ppo_update
+from autojudge.trainers.ppo import compute_advantages, make_optimizer
+from autojudge.trainers.ppo_update import ppo_update
 from autojudge.trainers.ppo_rollout import Rollout, first_policy_pass
 
 
