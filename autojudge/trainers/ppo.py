@@ -11,9 +11,9 @@ with `ppo.validate_start`), `trackers/` (TensorBoard and the other trackers of
 `tracking.log_with`), `checkpoints/step-NNNNNN/` (the latest,
 written atomically; `resume=True` continues bit-exactly from it, and refuses a config that would
 train differently), `best/` (with `ppo.eval_every` and `validation` questions: the validated
-step with the highest validation reward, the starting policy counted as step 0) and `policy/` (the policy to use, LoRA merged, loadable
-with `autojudge.policy.load_policy`: the best validated step with `ppo.keep_best`, else the last;
-`policy.model` becomes it). The same code runs on one CPU, one GPU,
+step with the highest validation reward, the starting policy counted as step 0) and `policy/`
+(the policy to use, LoRA merged, loadable with `autojudge.policy.load_policy`: the best
+validated step with `ppo.keep_best`, else the last; `policy.model` becomes it). The same code runs on one CPU, one GPU,
 or many processes under `accelerate launch` (each process samples its share of every batch).
 The loop is rollout → score → advantages → update; the math lives in `ppo_math`, rollouts and
 the actor-critic in `ppo_rollout`, the decode loop (and its bf16 copy of the policy under
