@@ -15,14 +15,7 @@ from autojudge.trainers.ppo import train_ppo
 from autojudge.trainers.ppo_eval import BEST, MARK, adopt_best
 from autojudge.trainers.ppo_state import TrainState, latest_checkpoint
 from tests.ppo_smoke import QUESTIONS, ContainsJudge, smoke_config
-
-
-def rows(path):
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def weights(policy_dir):
-    return load_file(policy_dir / "model.safetensors")
+from tests.test_ppo import rows, weights
 
 
 class ValidationJudge(ContainsJudge):
