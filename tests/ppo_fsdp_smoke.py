@@ -10,6 +10,7 @@ DTensor) and `get_state_dict` really gathers them: the same code paths as on GPU
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def main(model_dir: str, out_dir: str) -> None:
 
     Accelerator.prepare = prepare_and_record
     smoke(model_dir, out_dir)
-    print(json.dumps({"sharded": sharded}))
+    # a file per process: two processes printing at once may share a line of the launcher's pipe
+    rank = os.environ.get("RANK", "0")
+    (Path(out_dir).parent / f"sharded-{rank}.json").write_text(json.dumps(sharded))
 
 
 if __name__ == "__main__":

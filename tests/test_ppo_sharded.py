@@ -19,8 +19,7 @@ def test_ppo_under_fsdp2_on_two_processes_saves_the_gathered_policy(tiny_causal_
     proc = launch_two("ppo_fsdp_smoke.py", tiny_causal_lm_dir, tmp_path / "out",
                       hf_home=tmp_path / "hf")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    reports = [json.loads(line)["sharded"] for line in proc.stdout.splitlines()
-               if line.startswith('{"sharded"')]
+    reports = [json.loads(f.read_text()) for f in sorted(tmp_path.glob("sharded-*.json"))]
     assert len(reports) == 2  # one per process
     for (prepared,) in reports:  # each process held about half of every weight
         assert prepared["distributed_type"] == "DistributedType.FSDP"
