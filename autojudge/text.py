@@ -35,3 +35,27 @@ DEMONYMS = {
     "soviet union": "soviet", "ottoman empire": "ottoman", "roman empire": "roman",
 }
 """Country → adjective, both ways: "French" states France when a nationality is asked."""
+
+
+_NAME = re.compile(r"[A-Z][a-z][\w'’-]*$")
+_WHO = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
+NOT_SURNAMES = frozenset("""
+ocean sea river lake mountain mountains mount island islands city county state states province
+university college school academy institute company corporation church cathedral war wars party
+bay gulf kingdom republic empire union league club team prize award street road bridge tower
+""".split())
+"""Last words of names that are places or things, not persons' surnames."""
+
+
+def person_name(reference: str, question: str) -> list[str] | None:
+    """The words of a reference that reads as a person's name, for a question that asks for a
+    person ("who", "whom", "whose"): two or three capitalised words whose last is not a place's
+    or a thing's ("Ocean", "University") and not in the question; else None."""
+    names = reference.split()
+    if not (_WHO.search(question) and 2 <= len(names) <= 3 and all(map(_NAME.match, names))
+            and names[0].lower() not in ("the", "an")):
+        return None
+    last = names[-1].lower()
+    if len(last) < 3 or last in NOT_SURNAMES or last in normalize(question).split():
+        return None
+    return names

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).parents[1] / "autojudge"
 LAYERS = [
     # foundation: plain data, config, files, the cache
     {"autojudge._version", "autojudge._extras", "autojudge.types", "autojudge.text",
+     "autojudge.quantities",
      "autojudge.registry", "autojudge.cache", "autojudge.config", "autojudge.io"},
     {"autojudge.models", "autojudge.policy"},          # models and generation
     {"autojudge.data"},                                # data sources and splits

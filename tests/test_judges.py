@@ -18,6 +18,7 @@ from autojudge.types import Record, Verdict
     "I'm sorry, but I don't have information about that person.",
     "I don't know, maybe not.", "It's hard to say, I think, so I don't know.",
     "I'm not sure, perhaps I'm wrong to guess at all, so I won't answer.",
+    "I'd rather not say.", "Pass.", "I'll pass on this one.", "Can't say.",
 ))
 def test_abstentions_are_detected(text):
     assert find_abstention(text).abstains
@@ -30,6 +31,7 @@ def test_abstentions_are_detected(text):
     "I can't tell you how stiff this roll is.",
     "I don't know, maybe Paris.", "I'm not sure; probably Paris.",
     "It's Paris, I think, but I don't know.", "Not sure - my guess is Paris.",
+    "Pass the salt: it is sodium chloride.", "I'd rather not say, but probably Paris.",
 ])
 def test_answers_and_committed_hedges_are_not_abstentions(text):
     assert not find_abstention(text).abstains

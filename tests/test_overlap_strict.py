@@ -9,7 +9,7 @@ import pytest
 from autojudge.data import variants
 from autojudge.judges.base import from_probs
 from autojudge.judges.ensemble import Combiner, Features, choose_threshold
-from autojudge.judges.overlap import overlap
+from autojudge.judges.overlap import overlap, surname_stated
 from autojudge.judges.strict import StrictChecker, relation_values
 from autojudge.types import Record, Verdict
 
@@ -37,7 +37,7 @@ def test_a_missing_short_reference_and_repetition():
 
 
 def test_reference_words_must_form_a_run():
-    assert not overlap("Who?", ["New York"], "York is new").match
+    assert not overlap("Where?", ["New York"], "York is new").match
     assert overlap("Who?", ["New York"], "In new york.").match
 
 
@@ -159,3 +159,35 @@ def test_extra_words_are_not_counted_beside_a_sentence_reference():
     o = overlap("What happens if you crack your knuckles?", ref,
                 "Nothing harmful; it does not cause arthritis.")
     assert o.extra == 0 and not o.short_reference_missing
+
+
+@pytest.mark.parametrize("reference, answer", [
+    ("206", "two hundred and six"), ("About 8 minutes", "Around 500 seconds."),
+    ("212 degrees Fahrenheit", "It is 212 F."), ("About 343 metres per second", "1,235 km/h")])
+def test_numbers_in_another_form_state_the_reference(reference, answer):
+    o = overlap("How much?", [reference], answer)
+    assert o.match and o.extra == 0 and o.exact and not o.short_reference_missing
+
+
+def test_a_number_that_disagrees_is_extra():
+    o = overlap("How much?", ["206"], "two hundred and eight")
+    assert not o.match and o.extra == 3 and o.short_reference_missing
+
+
+@pytest.mark.parametrize("question, answer, stated", [
+    ("Who wrote Hamlet?", "Shakespeare wrote it around 1600.", True),
+    ("Who wrote Hamlet?", "It was written by Shakespeare.", True),
+    ("Who wrote Hamlet?", "W. Shakespeare", True),
+    ("Who wrote Hamlet?", "Samuel Shakespeare", False),  # another person of that name
+    ("Who wrote Hamlet?", "shakespearean actors", False),
+    ("What is it?", "Shakespeare", False),  # no person asked for
+    ("Who wrote Shakespeare's Hamlet?", "Shakespeare", False),  # the question has it
+])
+def test_a_surname_alone_states_a_person(question, answer, stated):
+    assert overlap(question, ["William Shakespeare"], answer).match is stated
+    assert surname_stated(answer, "William Shakespeare", question) is stated
+
+
+def test_a_place_is_not_a_person():
+    assert not overlap("Who owns it?", ["Pacific Ocean"], "The Atlantic Ocean").match
+    assert not overlap("Who owns it?", ["Pacific Ocean"], "An ocean").match

@@ -2,8 +2,8 @@
 
 import pytest
 
-from autojudge.judges.quantities import (Quantity, QuantityCheck, check_quantities,
-                                         parse_quantities, words_to_number)
+from autojudge.quantities import (Quantity, QuantityCheck, agreeing_spans, check_quantities,
+                                 parse_quantities, words_to_number)
 
 
 @pytest.mark.parametrize("text, value", [
@@ -60,3 +60,17 @@ def test_check_quantities(answer, reference, expected):
 def test_any_reference_may_match():
     assert check_quantities("12", ["twelve", "a dozen"]) is QuantityCheck.MATCH
     assert check_quantities("13", ["twelve", "a dozen"]) is QuantityCheck.MISMATCH
+
+
+def test_a_capital_f_or_c_after_a_number_is_a_temperature():
+    (f,), (c,) = parse_quantities("It boils at 212 F."), parse_quantities("100 C")
+    assert f.dimension == c.dimension == "temperature" and f.value == pytest.approx(c.value)
+    assert parse_quantities("5 c")[0].dimension == "count"  # lower case: not a unit
+
+
+def test_agreeing_spans_cover_number_and_unit():
+    answer = "It takes around 500 seconds, not 9 hours."
+    (span,) = agreeing_spans(answer, ["About 8 minutes"])
+    assert answer[slice(*span)] == "500 seconds"
+    assert agreeing_spans("two hundred and six bones", ["206"]) == [(0, 19)]
+    assert agreeing_spans("208", ["206"]) == []

@@ -5,6 +5,8 @@ import random
 import pytest
 
 from autojudge.data import variants
+from autojudge.quantities import QuantityCheck, check_quantities, words_to_number
+from autojudge.text import normalize
 
 
 @pytest.mark.parametrize("gold, expected", [
@@ -57,3 +59,47 @@ def test_counterfactual_pairs_make_the_reference_decide():
         ("It is Pretoria.", ["Johannesburg"], "incorrect", "counterfactual_mismatch"),
         ("The capital of South Africa is Pretoria.", ["Johannesburg"], "incorrect",
          "counterfactual_statement")]
+
+
+@pytest.mark.parametrize("n, british, words", [
+    (206, True, "two hundred and six"), (206, False, "two hundred six"), (45, False, "forty-five"),
+    (1200, False, "one thousand two hundred"), (1005, True, "one thousand and five"),
+    (17, False, "seventeen")])
+def test_spelled(n, british, words):
+    assert variants.spelled(n, british) == words
+    assert words_to_number(words) == n
+
+
+@pytest.mark.parametrize("gold", ["135 feet long", "about 9.81 meters per second", "30 °C",
+                                  "two weeks", "5,560 kg", "206", "five solo tackles",
+                                  "one month old"])
+def test_quantity_variant_agrees_and_its_twin_does_not(gold):
+    for seed in range(5):
+        right, wrong = variants.quantity_variant(gold, random.Random(seed))
+        assert check_quantities(right, [gold]) is QuantityCheck.MATCH, right
+        assert check_quantities(wrong, [gold]) is QuantityCheck.MISMATCH, wrong
+        assert normalize(right) != normalize(gold)
+
+
+def test_quantity_variant_examples():
+    right, wrong = variants.quantity_variant("135 feet long", random.Random(0))
+    assert right == "about 41.1 metres long" and wrong.startswith("about ")  # same shape
+    assert variants.quantity_variant("five solo tackles", random.Random(0))[0] == "5 solo tackles"
+    assert variants.quantity_variant("about 9.81 meters per second",
+                                     random.Random(0))[0].count("about") == 1
+
+
+@pytest.mark.parametrize("gold", ["the 2015 season", "16th century", "$5 million",
+                                  "more than 48 hours", "several hundred", "3 and 4", "Paris"])
+def test_quantity_variant_leaves_alone(gold):
+    assert variants.quantity_variant(gold, random.Random(0)) is None
+
+
+def test_surname_variant():
+    others = ["Christopher Marlowe", "The Globe", "Ben Jonson", "John Shakespeare"]
+    right, wrong = variants.surname_variant("Who wrote Hamlet?", "William Shakespeare", others,
+                                            random.Random(0))
+    assert right == "Shakespeare"
+    assert wrong in {"Christopher Shakespeare", "Ben Shakespeare"}  # not "The", not John's own
+    assert variants.surname_variant("Where is it?", "New York", others, random.Random(0)) is None
+    assert variants.surname_variant("Who?", "Pacific Ocean", others, random.Random(0)) is None

@@ -20,7 +20,7 @@ from autojudge.data import pairs, sources
 from autojudge.data.splits import split_of
 from autojudge.io import write_jsonl
 
-FORMAT = 5
+FORMAT = 6
 SPLITS = ("train", "val", "test")
 KINDS = ("qa", "judge", "nli")
 LICENCES = {

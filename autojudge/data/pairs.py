@@ -15,6 +15,7 @@ from autojudge.config import DataConfig
 from autojudge.data import phrasings, variants
 from autojudge.data.sources import NLIItem, QAItem, normalize
 from autojudge.data.splits import split_of
+from autojudge.quantities import QuantityCheck, check_quantities
 from autojudge.text import DEMONYMS
 
 Pair = tuple[str, list[str], str, str]
@@ -40,7 +41,7 @@ def judge_pairs(items: list[QAItem], config: DataConfig) -> Iterable[tuple[str, 
 def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.Random,
                  abstain_rate: float) -> Iterable[Pair]:
     """(answer, reference, label, kind) for one question: correct, incorrect, maybe abstain."""
-    wrap = lambda text: rng.choice(phrasings.ANSWER_TEMPLATES).format(a=text)  # noqa: E731
+    wrap = lambda text: _wrapped(text, rng)  # noqa: E731
     golds = item.reference
     pick = rng.randrange(len(golds))
     others = golds[:pick] + golds[pick + 1:]
@@ -59,7 +60,12 @@ def _answers_for(item: QAItem, group_golds: list[str], split: str, rng: random.R
         pool = phrasings.train_abstentions() if split == "train" else phrasings.heldout_abstentions()
         yield rng.choice(pool), golds, "abstain", "abstention"
     yield from _harder_variants(item, wrong, rng)
-    yield from _policy_like_variants(item, wrong, rng)
+    yield from _policy_like_variants(item, wrong, group_golds, rng)
+
+
+def _wrapped(text: str, rng: random.Random) -> str:
+    """An answer in one of the sentence frames answers come in ("It's {a}.")."""
+    return rng.choice(phrasings.ANSWER_TEMPLATES).format(a=text)
 
 
 COUNTERFACTUAL_RATE = 0.3
@@ -79,8 +85,9 @@ def _counterfactual(item: QAItem, wrong: str, wrap: Any) -> Iterable[Pair]:
 
 
 def _harder_variants(item: QAItem, wrong: str | None, rng: random.Random) -> Iterable[Pair]:
-    """Hedges, lists of guesses, numbers, negations, passage sentences and statements, each
-    with a wrong twin of the same shape, for a share of questions."""
+    """Hedges, lists of guesses, numbers (in words or digits, in other units), negations,
+    passage sentences and statements, each with a wrong twin of the same shape, for a share of
+    questions."""
     golds, gold = item.reference, item.reference[0]
     if rng.random() < 0.15:
         yield variants.hedged(gold, rng), golds, "correct", "hedged_correct"
@@ -93,6 +100,10 @@ def _harder_variants(item: QAItem, wrong: str | None, rng: random.Random) -> Ite
     if numbers is not None:
         yield numbers[0], golds, "correct", "number_format"
         yield numbers[1], golds, "incorrect", "number_neighbour"
+    quantity = variants.quantity_variant(gold, rng) if numbers is None else None
+    if quantity is not None and check_quantities(quantity[1], golds) is not QuantityCheck.MATCH:
+        yield quantity[0], golds, "correct", "quantity_rewritten"
+        yield quantity[1], golds, "incorrect", "quantity_wrong"
     perturbed = variants.perturbed_number(gold, rng)
     if perturbed is not None and normalize(perturbed) != normalize(gold):
         yield perturbed, golds, "incorrect", "number_changed"
@@ -115,12 +126,17 @@ POLICY_LIKE_RATE = 0.12
 """Share of questions that get each kind of mistake a small policy makes (policy-like kinds)."""
 
 
-def _policy_like_variants(item: QAItem, wrong: str | None, rng: random.Random
-                          ) -> Iterable[Pair]:
+SURNAME_RATE = 0.3
+"""Share of questions for a person that get the surname-alone pair."""
+
+
+def _policy_like_variants(item: QAItem, wrong: str | None, group_golds: list[str],
+                          rng: random.Random) -> Iterable[Pair]:
     """The mistakes a small policy makes, read off its own answers: the gold blended with or
     contradicted by a wrong value, a restated question that never answers, the same answer said
-    over and over, an adjective for the country asked for, yes/no flips, dates in other
-    formats; each with the right twin where one exists."""
+    over and over, an adjective for the country asked for, yes/no flips, a person's surname
+    alone (and another given name with it), dates in other formats; each with the right twin
+    where one exists."""
     golds, gold = item.reference, item.reference[0]
     pick = lambda: rng.random() < POLICY_LIKE_RATE  # noqa: E731
     if item.statement and wrong is not None:
@@ -147,6 +163,10 @@ def _policy_like_variants(item: QAItem, wrong: str | None, rng: random.Random
     if flip is not None:
         yield flip[0], golds, "correct", "polarity_same"
         yield flip[1], golds, "incorrect", "polarity_flipped"
+    surname = variants.surname_variant(item.question, gold, group_golds[:200], rng)
+    if surname is not None and rng.random() < SURNAME_RATE:
+        yield _wrapped(surname[0], rng), golds, "correct", "surname"
+        yield _wrapped(surname[1], rng), golds, "incorrect", "other_given_name"
     date = variants.date_variant(gold, rng)
     if date is not None and pick():
         yield date[0], golds, "correct", "date_format"

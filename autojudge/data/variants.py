@@ -9,6 +9,9 @@ from __future__ import annotations
 import random
 import re
 
+from autojudge.quantities import Quantity, locate_quantities
+from autojudge.text import person_name
+
 HEDGES: tuple[str, ...] = (
     "I'm not sure, but I think it's {a}.",
     "I don't know for certain, but my best guess is {a}.",
@@ -62,6 +65,137 @@ def number_variant(gold: str, rng: random.Random) -> tuple[str, str] | None:
         value = int(text.replace(",", ""))
         return str(value), f"{value * 10:,}"
     return None
+
+
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def spelled(n: int, british: bool = False) -> str:
+    """A whole number from 0 to 999,999 in words: 206 → "two hundred six" ("two hundred and six"
+    when `british`)."""
+    if n < len(NUMBER_WORDS):
+        return NUMBER_WORDS[n]
+    if n < 100:
+        return _TENS[n // 10] + (f"-{NUMBER_WORDS[n % 10]}" if n % 10 else "")
+    if n < 1000:
+        rest = n % 100
+        joint = " and " if british else " "
+        return f"{NUMBER_WORDS[n // 100]} hundred" + (joint + spelled(rest) if rest else "")
+    rest = n % 1000
+    joint = " and " if british and rest < 100 else " "
+    tail = joint + spelled(rest, british) if rest else ""
+    return f"{spelled(n // 1000, british)} thousand{tail}"
+
+
+UNITS_TO_WRITE = {
+    "time": (("seconds", 1.0), ("minutes", 60.0), ("hours", 3600.0), ("days", 86400.0)),
+    "length": (("metres", 1.0), ("kilometres", 1e3), ("feet", 0.3048), ("miles", 1609.344)),
+    "speed": (("km/h", 1 / 3.6), ("mph", 0.44704), ("metres per second", 1.0)),
+    "mass": (("kilograms", 1.0), ("pounds", 0.45359237), ("tonnes", 1e3), ("grams", 1e-3)),
+    "temperature": (("°C", 1.0), ("°F", 5 / 9)),
+}
+"""Units a converted quantity is written in (factor to the base unit of quantities.py)."""
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b|\b(?:first|second|third|\w+th)\s+centur",
+                      re.IGNORECASE)
+_MONEY = re.compile(r"[$£€]\s*$")
+_HEDGED = re.compile(r"\b(?:about|around|roughly|approximately|nearly|almost)\s*$", re.IGNORECASE)
+
+
+def quantity_variant(gold: str, rng: random.Random) -> tuple[str, str] | None:
+    """(the gold with its one quantity written another way, the same with a wrong value) for a
+    gold that holds exactly one quantity: a measure converted to another unit ("135 feet long"
+    → "about 41.1 metres long", wrong twin ×2 or ÷2 or ×3, written the same way), a count in
+    digits spelled out or one in words written in digits ("5 solo tackles" ↔ "five solo
+    tackles", wrong twin a neighbour); None for years, dates, ordinals, money and the rest.
+    Labels: correct, incorrect."""
+    found = locate_quantities(gold)
+    if len(found) != 1 or _ORDINAL.search(gold):
+        return None
+    (q, (start, end)), = found
+    if _MONEY.search(gold[:start]) or q.bound != "=":
+        return None
+    if q.dimension in UNITS_TO_WRITE:
+        written = _converted(q, rng)
+        if written is None:
+            return None
+        unit, factor = written
+        wrong = q._replace(value=_scaled(q, rng.choice((0.5, 2.0, 3.0))))
+        # "about" when the right value rounds and the gold is not hedged already; the wrong twin
+        # is written the same way, so that the hedge tells nothing
+        hedge = "about " if _rounds(q, unit, factor) and not (
+            q.approx or _HEDGED.search(gold[:start])) else ""
+        right_text, wrong_text = _write(q, unit, factor, hedge), _write(wrong, unit, factor, hedge)
+    elif q.dimension == "count" and q.value.is_integer() and 0 <= q.value < 1e6:
+        n = int(q.value)
+        wrong_n = n + rng.choice((-1, 1)) * max(1, round(n * 0.1)) if n else 1
+        if not gold[start].isdigit() and gold[start:end].split()[0].lower() not in NUMBER_WORDS \
+                and not gold[start:end].lower().startswith(_TENS[2:]):
+            return None  # "several hundred": no number to write in digits
+        if gold[start].isdigit():
+            british = rng.random() < 0.5
+            right_text, wrong_text = spelled(n, british), spelled(max(0, wrong_n), british)
+        else:
+            right_text, wrong_text = f"{n:,}", f"{max(0, wrong_n):,}"
+    else:
+        return None
+    return gold[:start] + right_text + gold[end:], gold[:start] + wrong_text + gold[end:]
+
+
+def _converted(q: Quantity, rng: random.Random) -> tuple[str, float] | None:
+    """A unit other than the written one, preferring those in which the value reads naturally
+    (1 to 1,000; else 0.1 to 10^6)."""
+    written = locate_quantities(f"1 {q.unit}")[0][0].value if q.unit else None
+    others = [(unit, factor) for unit, factor in UNITS_TO_WRITE[q.dimension]
+              if written is None or abs(locate_quantities(f"1 {unit}")[0][0].value - written)
+              > 1e-6 * abs(written)]
+    for low, high in ((1.0, 1e3), (0.1, 1e6)):
+        options = [o for o in others if low <= abs(_in_unit(q, *o)) < high]
+        if options:
+            return rng.choice(options)
+    return None
+
+
+def _in_unit(q: Quantity, unit: str, factor: float) -> float:
+    if q.dimension == "temperature":
+        celsius = q.value - 273.15
+        return celsius if unit == "°C" else celsius * 9 / 5 + 32
+    return q.value / factor
+
+
+def _scaled(q: Quantity, times: float) -> float:
+    """The value `times` as large (for temperatures, in degrees Celsius)."""
+    if q.dimension == "temperature":
+        return (q.value - 273.15) * times + 273.15 + (10.0 if q.value == 273.15 else 0.0)
+    return q.value * times
+
+
+def _write(q: Quantity, unit: str, factor: float, hedge: str) -> str:
+    """The quantity in `unit`, to three significant figures, after `hedge`."""
+    shown = float(f"{_in_unit(q, unit, factor):.3g}")
+    text = f"{shown:,.0f}" if shown.is_integer() else f"{shown:,}"
+    return f"{hedge}{text}{'' if unit.startswith('°') else ' '}{unit}"
+
+
+def _rounds(q: Quantity, unit: str, factor: float) -> bool:
+    """Whether three significant figures change the value in `unit`."""
+    value = _in_unit(q, unit, factor)
+    return abs(float(f"{value:.3g}") - value) > 1e-9 * max(1.0, abs(value))
+
+
+def surname_variant(question: str, gold: str, others: list[str], rng: random.Random
+                    ) -> tuple[str, str] | None:
+    """(the surname alone, another given name with that surname) for a question that asks for a
+    person whose gold reads as a person's name (text.person_name): "Shakespeare" and "Edmund
+    Shakespeare" for William Shakespeare, the given name taken from another person among
+    `others`. Labels: correct, incorrect."""
+    names = person_name(gold, question)
+    if names is None:
+        return None
+    given = [n.split()[0] for n in others if (p := person_name(n, question)) is not None
+             and p[0] != names[0] and p[-1] != names[-1]]
+    if not given:
+        return None
+    return names[-1], f"{rng.choice(given)} {names[-1]}"
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")

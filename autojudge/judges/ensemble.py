@@ -38,7 +38,7 @@ from autojudge.judges.degenerate import judged_part, screen
 from autojudge.judges.facts import LABELS as FACT_LABELS, MAX_CLAIMS, FactJudge, to_facts
 from autojudge.judges.base import JudgeBase, from_probs, read_meta, write_meta
 from autojudge.judges.overlap import overlap
-from autojudge.judges.quantities import QuantityCheck, check_quantities
+from autojudge.quantities import QuantityCheck, check_quantities
 from autojudge.types import Fact, FactStatus, Judgement, Record, Verdict
 
 CONTRADICTED = FACT_LABELS.index("contradicted")

@@ -3,21 +3,26 @@ does it say, does it repeat itself. Features for the ensemble and the strict che
 
 Rule. Texts are normalised (lower case, punctuation and articles dropped). A reference is
 *stated* when its normalised words occur in the answer as a contiguous run, or its demonym does
-("French" for France): `match`. The answer's *extra* words are its content words that are in
-neither the question, the references nor a list of function and frame words ("the answer is",
-"I think"): what the answer claims beyond restating the question and giving a reference. A short
-answer that gives a reference and nothing more (`exact`) is the clearest correct answer; many
-extra words are where a small policy's fabrications live. `repetition` is the share of the
+("French" for France), or the answer's numbers agree with its (quantities.py: "two hundred and
+six" for 206, "500 seconds" for "about 8 minutes"), or it is a person's name and the answer gives
+the surname alone (`surname_stated`): `match`. The answer's *extra* words are its content words
+that are in neither the question, the references nor a list of function and frame words ("the
+answer is", "I think"), leaving out the numbers and units that agree with a reference: what the
+answer claims beyond restating the question and giving a reference. A short answer that gives a
+reference and nothing more (`exact`) is the clearest correct answer; many extra words are where
+a small policy's fabrications live. `repetition` is the share of the
 answer's word trigrams that occur earlier in it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autojudge.text import DEMONYMS, normalize
+from autojudge.quantities import agreeing_spans
+from autojudge.text import DEMONYMS, normalize, person_name
 
 
 FUNCTION_WORDS = frozenset("""
@@ -28,7 +33,7 @@ known called named answer correct think believe say would could should may might
 just only really actually probably likely perhaps maybe possibly guess sure certain not no yes
 do does did has have had than then such some any all each both either neither about around
 located situated based commonly generally usually often typically specifically primarily mainly
-mostly well s t
+mostly well s t roughly approximately nearly almost circa
 """.split())
 """Words that carry no claim of their own: function words and the frames answers come in."""
 
@@ -56,6 +61,27 @@ def states(answer_words: list[str], reference: str, question_words: Sequence[str
     "France"."""
     question = list(question_words)
     return any(_count(answer_words, form) > _count(question, form) for form in aliases(reference))
+
+
+def surname_stated(answer: str, reference: str, question: str) -> bool:
+    """Whether, for a question that asks for a person, a reference that reads as a person's
+    name (text.person_name) is stated by its surname alone: "Shakespeare" and "by Shakespeare"
+    state William Shakespeare, while "Samuel Adams" does not state John Adams (another
+    capitalised word stands before the surname), nor does a surname the question already
+    contains."""
+    names = person_name(reference, question)
+    if names is None or names[-1].lower() in FUNCTION_WORDS:
+        return False
+    for found in re.finditer(rf"(?<![\w-]){re.escape(names[-1])}(?![\w-])", answer):
+        before = _BEFORE.search(answer, 0, found.start())
+        if before is None or before[1].rstrip(".") in {*names[:-1], *TITLES} \
+                or before[1] == f"{names[0][0]}.":
+            return True
+    return False
+
+
+_BEFORE = re.compile(r"([A-Z][\w'’.-]*)\s+$")
+TITLES = frozenset("Mr Mrs Ms Dr Sir Dame Lord Lady President King Queen Saint St Pope".split())
 
 
 def content_words(text: str) -> list[str]:
@@ -90,14 +116,24 @@ class Overlap:
 def overlap(question: str, references: Sequence[str], answer: str) -> Overlap:
     words = normalize(answer).split()
     question_words = normalize(question).split()
-    match = any(states(words, ref, question_words) for ref in references)
+    numbers = agreeing_spans(answer, references)
+    match = bool(numbers) or any(states(words, ref, question_words)
+                                 or surname_stated(answer, ref, question) for ref in references)
     known = set(question_words)
     for ref in references:
         known.update(w for form in aliases(ref) for w in form)
-    extra = sum(1 for w in words if w not in FUNCTION_WORDS and w not in known)
+    claims = _cut(answer, numbers)
+    extra = sum(1 for w in normalize(claims).split() if w not in FUNCTION_WORDS and w not in known)
     short = all(len(normalize(r).split()) <= SHORT for r in references) and bool(references)
     extra = extra if short else 0
     return Overlap(match, extra, match and extra == 0, short and not match, repetition(words))
+
+
+def _cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` without the characters of `spans`."""
+    for start, end in sorted(spans, reverse=True):
+        text = f"{text[:start]} {text[end:]}"
+    return text
 
 
 def repetition(words: list[str]) -> float:

@@ -23,7 +23,7 @@ from autojudge.data.sources import relation_of
 from autojudge.judges.abstention import find_abstention
 from autojudge.judges.base import JudgeBase, from_probs, read_meta, write_meta
 from autojudge.judges.overlap import overlap, states
-from autojudge.judges.quantities import QuantityCheck, check_quantities
+from autojudge.quantities import QuantityCheck, check_quantities
 from autojudge.text import normalize
 from autojudge.types import Judgement, Record, Verdict
 

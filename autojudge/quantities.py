@@ -1,4 +1,6 @@
 """Quantity checker: do the numbers (with their units) in an answer agree with the references?
+Shared by the judges (the ensemble's features, the strict checker) and the data builders
+(numbers written another way).
 
 Rule. Numbers are read from text as digits ("1,235", "3.5", "5th"), number words ("two hundred
 and six", "a dozen") and scale words ("4.5 billion"), each with the unit that follows it, if any
@@ -68,8 +70,9 @@ _UNITS: list[tuple[str, tuple[str, float, float]]] = [
     (r"mph|miles? (?:per|an|a) hour", ("speed", 0.44704, 0.0)),
     (r"m/s|met(?:re|er)s? (?:per|a) second", ("speed", 1.0, 0.0)),
     (r"knots?", ("speed", 0.514444, 0.0)),
-    (r"°\s?c|degrees? (?:celsius|centigrade|c)\b|celsius", ("temperature", 1.0, 273.15)),
-    (r"°\s?f|degrees? (?:fahrenheit|f)\b|fahrenheit", ("temperature", 5 / 9, 273.15 - 160 / 9)),
+    (r"°\s?c|degrees? (?:celsius|centigrade|c)\b|celsius|(?-i:C)\b", ("temperature", 1.0, 273.15)),
+    (r"°\s?f|degrees? (?:fahrenheit|f)\b|fahrenheit|(?-i:F)\b",
+     ("temperature", 5 / 9, 273.15 - 160 / 9)),
     (r"kelvins?", ("temperature", 1.0, 0.0)),
     (r"milliseconds?|ms", ("time", 1e-3, 0.0)),
     (r"seconds?|secs?|s\b", ("time", 1.0, 0.0)),
@@ -126,14 +129,15 @@ def words_to_number(text: str) -> float | None:
     return total + current if seen else None
 
 
-def _unit_after(text: str, end: int) -> tuple[str, tuple[str, float, float]] | None:
+def _unit_after(text: str, end: int) -> tuple[str, tuple[str, float, float], int] | None:
+    """The unit right after position `end`: as written, its spec and where it ends."""
     match = _UNIT.match(text, end)
     if match is None:
         return None
     unit = match.group(1)
     for pattern, spec in _UNIT_KEYS:
         if pattern.match(unit):
-            return unit.lower(), spec
+            return unit.lower(), spec, match.end()
     return None
 
 
@@ -156,6 +160,11 @@ def _numbers(text: str) -> list[tuple[float, int, int, bool]]:
 
 def parse_quantities(text: str) -> list[Quantity]:
     """Every number in `text` with its unit, in base units (see the module docstring)."""
+    return [q for q, _ in locate_quantities(text)]
+
+
+def locate_quantities(text: str) -> list[tuple[Quantity, tuple[int, int]]]:
+    """Every quantity of `text` with the span of its number and unit."""
     out = []
     for value, start, end, digits in _numbers(text):
         before = text[max(0, start - 30):start]
@@ -163,13 +172,21 @@ def parse_quantities(text: str) -> list[Quantity]:
         approx = _HEDGE.search(before) is not None
         unit = _unit_after(text, end)
         if unit is not None:
-            name, (dimension, factor, offset) = unit
-            out.append(Quantity(value * factor + offset, dimension, name, bound, approx))
+            name, (dimension, factor, offset), end = unit
+            out.append((Quantity(value * factor + offset, dimension, name, bound, approx),
+                        (start, end)))
         elif digits and "," not in text[start:end] and value.is_integer() and 1000 <= value <= 2100:
-            out.append(Quantity(value, "year", "", bound, approx))
+            out.append((Quantity(value, "year", "", bound, approx), (start, end)))
         elif digits or value != 1:  # a lone "one" is a pronoun ("no one", "one of them")
-            out.append(Quantity(value, "count", "", bound, approx))
+            out.append((Quantity(value, "count", "", bound, approx), (start, end)))
     return out
+
+
+def agreeing_spans(answer: str, references: Sequence[str]) -> list[tuple[int, int]]:
+    """The spans (number and unit) of the answer's quantities that agree with a quantity of a
+    reference: "two hundred and six" for 206, "500 seconds" for "about 8 minutes"."""
+    theirs = [q for reference in references for q in parse_quantities(reference)]
+    return [span for a, span in locate_quantities(answer) if any(agree(a, q) for q in theirs)]
 
 
 def agree(a: Quantity, q: Quantity) -> bool:
