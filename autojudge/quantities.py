@@ -7,13 +7,16 @@ and six", "a dozen") and scale words ("4.5 billion"), each with the unit that fo
 (time, length, speed, mass, temperature, percent; converted to one base unit per dimension).
 A bare integer from 1000 to 2100 written without a separator is a year; other bare numbers are
 counts. A number right after "more than", "over", "at least" ... is a lower bound, after "less
-than", "under", "up to" ... an upper bound. Two quantities are comparable when their dimensions are equal. Two values agree when
+than", "under", "up to" ... an upper bound. Two quantities are comparable when their dimensions
+are equal. Two values agree when
 
     |a − q| ≤ tol · max(|a|, |q|)
 
-with tol = 10% when either is hedged ("about", "around", "roughly", "approximately", "nearly",
-"almost", "circa", "~" just before it), else 1% when the units differ (conversion rounding), else
-exact; a value and a bound agree when the value lies strictly beyond the bound, two bounds when
+(temperatures: |a| and |q| in degrees Celsius and at least 10, since nobody hedges on the kelvin
+scale)
+with tol = 10% when the reference is hedged ("about", "around", "roughly", "approximately",
+"nearly", "almost", "circa", "~" just before it), 2% when only the answer is ("about 200 °F" is
+not 212 °F), else 1% when the units differ (conversion rounding), else exact; a value and a bound agree when the value lies strictly beyond the bound, two bounds when
 their ranges overlap ("more than 5" and "less than 10" do).
 An answer MATCHES when one of its quantities agrees with a quantity of one reference; it
 MISMATCHES when some of its quantities are comparable with the references' but none agrees;
@@ -47,6 +50,9 @@ class Quantity(NamedTuple):
     """Hedged ("about 5")."""
 
 
+CELSIUS_ZERO = 273.15
+"""0 °C in kelvin."""
+
 _SMALL = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen".split())}
@@ -55,7 +61,7 @@ _TENS = {w: 10 * i for i, w in enumerate(
 _SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _WORD = "|".join([*_SMALL, *_TENS, *_SCALES, "dozen", "a", "and"])
 _WORDS = re.compile(rf"\b(?:{_WORD})(?:[\s-]+(?:{_WORD}))*\b", re.IGNORECASE)
-_DIGITS = re.compile(r"(?<![\w.])(-|minus\s+)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:st|nd|rd|th)?"
+_DIGITS = re.compile(r"(?<![\w.])([-−]|minus\s+)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:st|nd|rd|th)?"
                      r"(?:\s+(million|billion|trillion|thousand))?(?![\w])", re.IGNORECASE)
 _HEDGE = re.compile(r"(?:\b(?:about|around|roughly|approximately|approx|nearly|almost|circa|"
                     r"close to|some|c\.|ca\.)|~)\s*[$£€]?\s*$", re.IGNORECASE)
@@ -190,12 +196,15 @@ def agreeing_spans(answer: str, references: Sequence[str]) -> list[tuple[int, in
 
 
 def agree(a: Quantity, q: Quantity) -> bool:
-    """Same dimension and consistent values (the tolerances of the module docstring)."""
+    """Same dimension and consistent values (the tolerances of the module docstring): `a` is the
+    answer's, `q` the reference's."""
     if a.dimension != q.dimension:
         return False
     if a.bound == q.bound == "=":
-        tol = 0.10 if a.approx or q.approx else 0.01 if a.unit != q.unit else 1e-9
-        return abs(a.value - q.value) <= tol * max(abs(a.value), abs(q.value)) + 1e-12
+        tol = 0.10 if q.approx else 0.02 if a.approx else 0.01 if a.unit != q.unit else 1e-9
+        scale = max(abs(a.value), abs(q.value)) if a.dimension != "temperature" else \
+            max(abs(a.value - CELSIUS_ZERO), abs(q.value - CELSIUS_ZERO), 10.0)
+        return abs(a.value - q.value) <= tol * scale + 1e-12
     if a.bound == "=" or q.bound == "=":
         point, limit = (a, q) if a.bound == "=" else (q, a)
         return point.value > limit.value if limit.bound == ">" else point.value < limit.value

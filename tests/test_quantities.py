@@ -74,3 +74,11 @@ def test_agreeing_spans_cover_number_and_unit():
     assert answer[slice(*span)] == "500 seconds"
     assert agreeing_spans("two hundred and six bones", ["206"]) == [(0, 19)]
     assert agreeing_spans("208", ["206"]) == []
+
+
+def test_a_hedged_temperature_is_hedged_in_degrees_not_kelvin():
+    assert check_quantities("About 200 degrees Fahrenheit", ["212 °F"]) is QuantityCheck.MISMATCH
+    assert check_quantities("About 210 degrees Fahrenheit", ["212 °F"]) is QuantityCheck.MATCH
+    assert check_quantities("About 0.5 °C", ["around 0 °C"]) is QuantityCheck.MATCH  # 10° floor
+    assert check_quantities("About 0.5 °C", ["0 °C"]) is QuantityCheck.MISMATCH
+    assert check_quantities("98.6 °F", ["37 °C"]) is QuantityCheck.MATCH

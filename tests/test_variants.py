@@ -90,7 +90,8 @@ def test_quantity_variant_examples():
 
 
 @pytest.mark.parametrize("gold", ["the 2015 season", "16th century", "$5 million",
-                                  "more than 48 hours", "several hundred", "3 and 4", "Paris"])
+                                  "more than 48 hours", "several hundred", "3 and 4", "Paris",
+                                  "around a 100 dollars"])
 def test_quantity_variant_leaves_alone(gold):
     assert variants.quantity_variant(gold, random.Random(0)) is None
 
@@ -103,3 +104,9 @@ def test_surname_variant():
     assert wrong in {"Christopher Shakespeare", "Ben Shakespeare"}  # not "The", not John's own
     assert variants.surname_variant("Where is it?", "New York", others, random.Random(0)) is None
     assert variants.surname_variant("Who?", "Pacific Ocean", others, random.Random(0)) is None
+
+
+def test_quantity_variant_keeps_the_sign():
+    right, wrong = variants.quantity_variant("−11.7 °C", random.Random(0))  # a Unicode minus
+    assert right == "about 10.9°F"
+    assert check_quantities(wrong, ["−11.7 °C"]) is QuantityCheck.MISMATCH

@@ -20,7 +20,7 @@ from autojudge.data import pairs, sources
 from autojudge.data.splits import split_of
 from autojudge.io import write_jsonl
 
-FORMAT = 6
+FORMAT = 7
 SPLITS = ("train", "val", "test")
 KINDS = ("qa", "judge", "nli")
 LICENCES = {

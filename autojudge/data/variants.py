@@ -98,6 +98,7 @@ UNITS_TO_WRITE = {
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b|\b(?:first|second|third|\w+th)\s+centur",
                       re.IGNORECASE)
 _MONEY = re.compile(r"[$£€]\s*$")
+_ARTICLE = re.compile(r"\b(?:a|an)\s+$", re.IGNORECASE)  # "around a 100 dollars"
 _HEDGED = re.compile(r"\b(?:about|around|roughly|approximately|nearly|almost)\s*$", re.IGNORECASE)
 
 
@@ -112,7 +113,7 @@ def quantity_variant(gold: str, rng: random.Random) -> tuple[str, str] | None:
     if len(found) != 1 or _ORDINAL.search(gold):
         return None
     (q, (start, end)), = found
-    if _MONEY.search(gold[:start]) or q.bound != "=":
+    if _MONEY.search(gold[:start]) or _ARTICLE.search(gold[:start]) or q.bound != "=":
         return None
     if q.dimension in UNITS_TO_WRITE:
         written = _converted(q, rng)
