@@ -12,11 +12,11 @@ are equal. Two values agree when
 
     |a − q| ≤ tol · max(|a|, |q|)
 
-(temperatures: |a| and |q| in degrees Celsius and at least 10, since nobody hedges on the kelvin
-scale)
 with tol = 10% when the reference is hedged ("about", "around", "roughly", "approximately",
 "nearly", "almost", "circa", "~" just before it), 2% when only the answer is ("about 200 °F" is
-not 212 °F), else 1% when the units differ (conversion rounding), else exact; a value and a bound agree when the value lies strictly beyond the bound, two bounds when
+not 212 °F), else 1% when the units differ (conversion rounding), else exact; for temperatures
+|a| and |q| are taken in degrees Celsius and at least 10, since nobody hedges on the kelvin
+scale. A value and a bound agree when the value lies strictly beyond the bound, two bounds when
 their ranges overlap ("more than 5" and "less than 10" do).
 An answer MATCHES when one of its quantities agrees with a quantity of one reference; it
 MISMATCHES when some of its quantities are comparable with the references' but none agrees;
@@ -76,7 +76,8 @@ _UNITS: list[tuple[str, tuple[str, float, float]]] = [
     (r"mph|miles? (?:per|an|a) hour", ("speed", 0.44704, 0.0)),
     (r"m/s|met(?:re|er)s? (?:per|a) second", ("speed", 1.0, 0.0)),
     (r"knots?", ("speed", 0.514444, 0.0)),
-    (r"°\s?c|degrees? (?:celsius|centigrade|c)\b|celsius|(?-i:C)\b", ("temperature", 1.0, 273.15)),
+    (r"°\s?c|degrees? (?:celsius|centigrade|c)\b|celsius|(?-i:C)\b",
+     ("temperature", 1.0, 273.15)),
     (r"°\s?f|degrees? (?:fahrenheit|f)\b|fahrenheit|(?-i:F)\b",
      ("temperature", 5 / 9, 273.15 - 160 / 9)),
     (r"kelvins?", ("temperature", 1.0, 0.0)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from autojudge.quantities import Quantity, locate_quantities
+from autojudge.quantities import CELSIUS_ZERO, Quantity, locate_quantities
 from autojudge.text import person_name
 
 HEDGES: tuple[str, ...] = (
@@ -158,7 +158,7 @@ def _converted(q: Quantity, rng: random.Random) -> tuple[str, float] | None:
 
 def _in_unit(q: Quantity, unit: str, factor: float) -> float:
     if q.dimension == "temperature":
-        celsius = q.value - 273.15
+        celsius = q.value - CELSIUS_ZERO
         return celsius if unit == "°C" else celsius * 9 / 5 + 32
     return q.value / factor
 
@@ -166,7 +166,8 @@ def _in_unit(q: Quantity, unit: str, factor: float) -> float:
 def _scaled(q: Quantity, times: float) -> float:
     """The value `times` as large (for temperatures, in degrees Celsius)."""
     if q.dimension == "temperature":
-        return (q.value - 273.15) * times + 273.15 + (10.0 if q.value == 273.15 else 0.0)
+        celsius = q.value - CELSIUS_ZERO
+        return celsius * times + CELSIUS_ZERO + (10.0 if celsius == 0 else 0.0)
     return q.value * times
 
 
