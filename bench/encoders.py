@@ -64,7 +64,8 @@ def input_lengths(classifier, items) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--judges", nargs=2, default=["default", "default"], metavar="JUDGE")
+    parser.add_argument("--judges", nargs=2, required=True, metavar="JUDGE",
+                        help="two judges: default or a judge folder")
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
