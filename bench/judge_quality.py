@@ -1,13 +1,16 @@
 """Judge quality on the held-out test split, beside token-F1 and embedding-cosine baselines.
 
-    .venv/bin/python bench/judge_quality.py [--judge default|PATH] [--pairs N]
+    .venv/bin/python bench/judge_quality.py [--judge default|PATH] [--pairs N] [--probes FILE ...]
 
 Prints the table of `autojudge judge eval` on the test split, accuracy per kind of answer, the
 same table on the test half of the policy's own graded answers (bench/data/graded_answers.jsonl:
 SmolLM2's answers graded by careful reading, never used for training, calibration or tuning; with
-the share of each kind of wrong answer judged correct) and on the hand-written probe pairs
-(bench/data/probe_pairs.jsonl: wrong answers that look like right ones, never used for
-training); writes bench/results/judge_quality.json.
+the share of each kind of wrong answer judged correct) and on each file of hand-written probes
+(bench/data/probe_pairs.jsonl: wrong answers that look like right ones; probes2_dev.jsonl and
+probes2_test.jsonl: 12 kinds of probe with abstentions, written by two authors who never saw the
+judge; none ever used for training, and probes2_test.jsonl never read while changing the judge),
+with the share of wrong answers judged correct, of right answers not judged correct, and of each
+verdict per kind of probe; writes bench/results/judge_quality.json.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from autojudge.judges.metrics import CLASSES, judge_outputs  # noqa: E402
 from autojudge.jobs.judge import independent_graders  # noqa: E402
 from autojudge.data.labelled import labelled_pairs, policy_answers  # noqa: E402
 
-PROBE = Path(__file__).parent / "data" / "probe_pairs.jsonl"
+DATA = Path(__file__).parent / "data"
+PROBES = [DATA / name for name in ("probe_pairs.jsonl", "probes2_dev.jsonl", "probes2_test.jsonl")]
 GRADED = Path(__file__).parent / "data" / "graded_answers.jsonl"
 
 
@@ -65,6 +69,25 @@ def passed_by_kind(items, labels, verdicts) -> dict[str, dict[str, float]]:
             counts[kind] += 1
             passed[kind] += int(verdict == 0)
     return {k: {"passed": passed[k] / counts[k], "n": counts[k]} for k in sorted(counts)}
+
+
+def probe_figures(items, labels, verdicts) -> dict:
+    """The probe targets: the share of wrong answers judged correct, of right answers not judged
+    correct, and per kind of probe the share of each verdict."""
+    def share(rows, verdict):
+        return sum(v == verdict for v in rows) / max(1, len(rows))
+    wrong = [v for y, v in zip(labels, verdicts, strict=True) if y == 1]
+    right = [v for y, v in zip(labels, verdicts, strict=True) if y == 0]
+    kinds: dict[str, list[int]] = defaultdict(list)
+    truth: dict[str, int] = {}
+    for item, label, verdict in zip(items, labels, verdicts, strict=True):
+        kind = item.extra.get("kind") or "unlabelled"
+        kinds[kind].append(verdict)
+        truth[kind] = label if truth.get(kind, label) == label else -1
+    return {"wrong_passing": share(wrong, 0), "correct_rejected": 1 - share(right, 0),
+            "by_kind": {k: {"n": len(v), "label": CLASSES[truth[k]] if truth[k] >= 0 else "mixed",
+                            **{c: share(v, i) for i, c in enumerate(CLASSES)}}
+                        for k, v in sorted(kinds.items())}}
 
 
 def strict_figures(config, items, labels) -> dict[str, float]:
@@ -110,6 +133,8 @@ def main() -> None:
     parser.add_argument("--judge", default="default")
     parser.add_argument("--pairs", type=int, default=0, help="test pairs to sample (0: all)")
     parser.add_argument("--name", default="judge_quality", help="result: bench/results/NAME.json")
+    parser.add_argument("--probes", nargs="*", type=Path, default=PROBES,
+                        help="hand-written probe files (those present are measured)")
     args = parser.parse_args()
     config = load_config()
     build(config.data)
@@ -144,11 +169,23 @@ def main() -> None:
         for group, row in graded[half]["by_stated_value"].items():
             auroc = "-" if row["auroc"] is None else f"{row['auroc']:.3f}"
             print(f"{group:<34}{row['correct']:>8}{row['incorrect']:>10}{auroc:>16}")
-    probe_results, _, _ = measure(judge, config, *labelled_pairs(PROBE, 0, 0), "probe")
-    print("\nhand-written probe pairs (bench/data/probe_pairs.jsonl):")
-    print(format_table(probe_results))
+    probes = {}
+    for path in [p for p in args.probes if p.is_file()]:
+        p_items, p_labels = labelled_pairs(path, 0, 0)
+        probes[path.stem], p_verdicts, _ = measure(judge, config, p_items, p_labels, path.stem)
+        probes[path.stem].update(probe_figures(p_items, p_labels, p_verdicts))
+        row = probes[path.stem]
+        print(f"\nhand-written probes ({path.relative_to(DATA.parent)}): "
+              f"wrong answers passing {row['wrong_passing']:.3f}, "
+              f"right answers not judged correct {row['correct_rejected']:.3f}")
+        print(format_table(row))
+        print(f"{'kind of probe':<26}{'label':>10}{'n':>5}" + "".join(f"{c:>11}" for c in CLASSES))
+        for kind, k in row["by_kind"].items():
+            print(f"{kind:<26}{k['label']:>10}{k['n']:>5}" +
+                  "".join(f"{k[c]:>11.2f}" for c in CLASSES))
     path = write_result(args.name, {"judge": args.judge, **results, "per_kind": kinds,
-                                          "graded": graded, "probe": probe_results})
+                                          "graded": graded, "probe": probes.get("probe_pairs"),
+                                    "probes": probes})
     print(f"\nwrote {path}")
 
 
