@@ -263,6 +263,10 @@ class WarmStartConfig:
 class JudgeConfig:
     train_pairs: int = ranged(20_000, ge=1)
     """Judge pairs (sampled from the train split) the comparison judge is fine-tuned on (>= 1)."""
+    kind_balance: float = ranged(0.5, ge=0, le=1)
+    """How the training pairs are sampled, in [0, 1]: each kind of pair in proportion to its
+    count to this power (1: as they come; 0: every kind alike; 0.5 lifts rare hard kinds, such
+    as yes/no flips and numbers in another format, from a few dozen examples to hundreds)."""
     nli_pairs: int = ranged(8_000, ge=1)
     """Entailment pairs the fact-overlap judge is fine-tuned on (>= 1; half VitaminC, half QA)."""
     calibration_pairs: int = ranged(4_000, ge=1)

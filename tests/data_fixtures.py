@@ -40,6 +40,16 @@ def fake_bigbench(dest: Path) -> Path:
         {"input": f"{c}: The capital is {a}.\nClaim: {a} is the capital of {c}.",
          "target_scores": {"True": int(i % 3 == 0), "False": int(i % 3 == 1),
                            "Neither": int(i % 3 == 2)}} for i, (c, a) in enumerate(CAPITALS)]}
+    members["strategyqa/task.json"] = {"examples": [
+        {"input": f"Is {a} in {c}?", "target_scores": {"Yes": int(i % 2 == 0), "No": int(i % 2)},
+         "target": f"{'Yes' if i % 2 == 0 else 'No'}. {a} is the capital of {c}. It is big."}
+        for i, (c, a) in enumerate(CAPITALS)] + [{"input": "Broken?", "target": "Maybe."}]}
+    members["implicatures/task.json"] = {"examples": [
+        {"input": "Speaker 1: 'Do you want tea?' Speaker 2: 'I just had some.'",
+         "target_scores": {"yes": 0.0, "no": 1.0}},
+        {"input": "Speaker 1: 'Is it far?' Speaker 2: 'It's a long walk.'",
+         "target_scores": {"yes": 1.0, "no": 0.0}},
+        {"input": "not a dialogue", "target_scores": {"yes": 1.0, "no": 0.0}}]}
     members["truthful_qa/task.json"] = {"examples": [{"input": "RESERVED", "target": "x"}]}
     path = dest / "bigbench-1.0.0.tar.gz"
     with tarfile.open(path, "w:gz") as tar:

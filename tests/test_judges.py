@@ -19,6 +19,7 @@ from autojudge.types import Record, Verdict
     "I don't know, maybe not.", "It's hard to say, I think, so I don't know.",
     "I'm not sure, perhaps I'm wrong to guess at all, so I won't answer.",
     "I'd rather not say.", "Pass.", "I'll pass on this one.", "Can't say.",
+    "Let me pass on this question.", "I'll skip this one, sorry.",
 ))
 def test_abstentions_are_detected(text):
     assert find_abstention(text).abstains
@@ -32,6 +33,8 @@ def test_abstentions_are_detected(text):
     "I don't know, maybe Paris.", "I'm not sure; probably Paris.",
     "It's Paris, I think, but I don't know.", "Not sure - my guess is Paris.",
     "Pass the salt: it is sodium chloride.", "I'd rather not say, but probably Paris.",
+    "I think so, at the tip of the tongue, but I'm not certain.",
+    "I believe not, though I'm not sure.",
 ])
 def test_answers_and_committed_hedges_are_not_abstentions(text):
     assert not find_abstention(text).abstains

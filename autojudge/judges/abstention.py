@@ -37,6 +37,7 @@ CUES = [re.compile(p, re.IGNORECASE) for p in (
     r"\bdrawing a blank\b",
     r"\bnothing I (?:could|can) say\b",
     r"\bI(?:'ll| will)? (?:abstain|pass)\b",
+    r"\blet me (?:pass|skip)\b|\bI(?:'ll| will|'d| would) skip\b",
     r"\bcan(?:'t|not) (?:be )?(?:answered|determined)\b",
     r"\bI (?:apologi[sz]e|'m sorry|am sorry),? but I\b",
 )]
@@ -48,7 +49,7 @@ COMMITMENT = re.compile(
     r"it(?:'s| is| was)|the answer is|I'm fairly|I am fairly)\b"
     r"|\bmy (?:best )?guess (?:is|would be)\b|\bif I (?:remember|recall) (?:correctly|right)\b"
     r"|^\s*(?:possibly|probably|perhaps|maybe|it might be|it could be)\b"
-    r"|^\s*(?:I think|I believe|I'd say|I guess)\s+(?:it's|it is|it was|the answer is)\b"
+    r"|^\s*(?:I think|I believe|I'd say|I guess)\s+(?:it's|it is|it was|the answer is|so|not)\b"
     r"|[,;:\u2014-]\s*(?:maybe|perhaps|probably|possibly|I think|I believe|I'd guess|I guess|"
     r"my (?:best )?guess)\s+(?!not\b|I'm\b|I am\b)\w"
     r"|^\s*(?:it's|it is|it was|the answer is)\s+(?!not\b|hard\b|difficult\b|unclear\b|"

@@ -89,7 +89,7 @@ def train_judge(config: Config, target: Path | None = None) -> Path:
         resolve(config.models.encoder)
     say("training the comparison judge ...")
     records, labels = labelled_pairs(split_path(config.data, "judge", "train"), cfg.train_pairs,
-                                     config.data.seed)
+                                     config.data.seed, cfg.kind_balance)
     comp = PairClassifier.from_encoder(config.models.encoder, comparison.LABELS, cfg.max_length)
     comp_stats = fit_pair_classifier(comp, *comparison.pair_texts(records), labels, lr=cfg.lr,
                                      epochs=cfg.epochs, batch_size=cfg.batch_size,
