@@ -66,8 +66,10 @@ _DIGITS = re.compile(r"(?<![\w.])([-−]|minus\s+)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d
 _HEDGE = re.compile(r"(?:\b(?:about|around|roughly|approximately|approx|nearly|almost|circa|"
                     r"close to|some|c\.|ca\.)|~)\s*[$£€]?\s*$", re.IGNORECASE)
 _MORE = re.compile(r"\b(?<!no )(?:more than|over|greater than|at least|above|upwards of|"
-                   r"in excess of|exceeding)\s*[$£€]?\s*$", re.IGNORECASE)
-_LESS = re.compile(r"\b(?:less than|fewer than|under|below|at most|up to|no more than)\s*[$£€]?\s*$",
+                   r"in excess of|exceeding|(?:longer|larger|bigger|higher|taller|older|later|"
+                   r"heavier|farther|further) than)\s*[$£€]?\s*$", re.IGNORECASE)
+_LESS = re.compile(r"\b(?:less than|fewer than|under|below|at most|up to|no more than|"
+                   r"(?:shorter|smaller|lower|younger|earlier|lighter|closer) than)\s*[$£€]?\s*$",
                    re.IGNORECASE)
 
 # unit pattern → (dimension, factor to base, offset to base); longest patterns first.

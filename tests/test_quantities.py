@@ -49,6 +49,9 @@ def test_unit_conversion():
     ("Humans have five senses", "Humans have many more than five senses",
      QuantityCheck.MISMATCH),
     ("Nine", "Humans have many more than five senses", QuantityCheck.MATCH),
+    ("Only about three seconds", "Much longer than three seconds", QuantityCheck.MISMATCH),
+    ("Several months, so 90 days", "Much longer than three seconds", QuantityCheck.MATCH),
+    ("It is 1.2 m tall", "shorter than 1 metre", QuantityCheck.MISMATCH),
     ("Shakespeare wrote it around 1600", "William Shakespeare", QuantityCheck.NOT_APPLICABLE),
     ("Paris", "Paris has 2 million people", QuantityCheck.NOT_APPLICABLE),
     ("3 kg", "In 1989", QuantityCheck.NOT_APPLICABLE),  # no quantity of the same dimension
