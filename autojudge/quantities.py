@@ -69,8 +69,8 @@ _MORE = re.compile(r"\b(?<!no )(?:more than|over|greater than|at least|above|upw
                    r"in excess of|exceeding|(?:longer|larger|bigger|higher|taller|older|later|"
                    r"heavier|farther|further) than)\s*[$£€]?\s*$", re.IGNORECASE)
 _LESS = re.compile(r"\b(?:less than|fewer than|under|below|at most|up to|no more than|"
-                   r"(?:shorter|smaller|lower|younger|earlier|lighter|closer) than)\s*[$£€]?\s*$",
-                   re.IGNORECASE)
+                   r"(?:shorter|smaller|lower|younger|earlier|lighter|closer) than)"
+                   r"\s*[$£€]?\s*$", re.IGNORECASE)
 
 # unit pattern → (dimension, factor to base, offset to base); longest patterns first.
 _UNITS: list[tuple[str, tuple[str, float, float]]] = [

@@ -28,7 +28,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import write_result  # noqa: E402
-from judge_quality import GRADED, PROBE  # noqa: E402
+from judge_quality import GRADED, PROBES  # noqa: E402
 
 from autojudge.config import load_config  # noqa: E402
 from autojudge.data.build import build, split_path  # noqa: E402
@@ -89,7 +89,7 @@ def main() -> None:
                                                         zip(seconds[0], s, strict=True))}
              for name, s in zip(names, seconds, strict=True)}
     sets = {"graded policy answers": policy_answers(GRADED)[0],
-            "probe pairs": labelled_pairs(PROBE, 0, 0)[0], "synthetic test sample": items}
+            "probe pairs": labelled_pairs(PROBES[0], 0, 0)[0], "synthetic test sample": items}
     lengths = {name: {label: input_lengths(comparison_of(j), rows) for label, rows in sets.items()}
                for name, j in zip(names, judges, strict=True)}
     print(f"{'judge':<48}{'records/s':>10}{'ratio':>8}")

@@ -34,7 +34,8 @@ from autojudge.jobs.judge import independent_graders  # noqa: E402
 from autojudge.data.labelled import labelled_pairs, policy_answers  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
-PROBES = [DATA / name for name in ("probe_pairs.jsonl", "probes2_dev.jsonl", "probes2_test.jsonl")]
+PROBES = [DATA / name for name in ("probe_pairs.jsonl", "probes2_dev.jsonl",
+                                   "probes2_test.jsonl")]
 GRADED = Path(__file__).parent / "data" / "graded_answers.jsonl"
 
 

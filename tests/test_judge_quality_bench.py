@@ -15,7 +15,7 @@ def test_probe_figures_count_passing_and_rejected():
     kinds = ["near_miss", "near_miss", "near_miss", "format", "format", "abstain", "hedged"]
     items = [Record(question="q", reference=["r"], answer="a", extra={"kind": k}) for k in kinds]
     labels = [1, 1, 1, 0, 0, 2, 0]
-    verdicts = [0, 1, 1, 0, 2, 2, 1]  # one of three wrong passes; two of three right ones are not "correct"
+    verdicts = [0, 1, 1, 0, 2, 2, 1]  # one of 3 wrong passes; 2 of 3 right are not "correct"
     got = judge_quality.probe_figures(items, labels, verdicts)
     assert abs(got["wrong_passing"] - 1 / 3) < 1e-9
     assert abs(got["correct_rejected"] - 2 / 3) < 1e-9
