@@ -48,11 +48,10 @@ def _first_sentence(text: str) -> str:
     return head + "." if sep else text
 
 
-def _reference(item: YesNoItem, rng: random.Random) -> list[str]:
+def _reference(item: YesNoItem, rng: random.Random) -> str:
     """The reference as references come: a bare "Yes", or the answer with its reason."""
     word = "Yes" if item.yes else "No"
-    return [rng.choice((word, f"{word}. {_first_sentence(item.support)}",
-                        f"{word}. {item.support}"))]
+    return rng.choice((word, f"{word}. {_first_sentence(item.support)}", f"{word}. {item.support}"))
 
 
 def strategyqa_pairs(item: YesNoItem, rng: random.Random) -> Iterable[tuple[str, str, str]]:
@@ -83,7 +82,7 @@ def yes_no_pairs(items: list[YesNoItem],
             answers = [(item.support, "Yes" if item.yes else "No", "correct", "implied"),
                        (item.support, "No" if item.yes else "Yes", "incorrect", "implied_flipped")]
         else:
-            reference = _reference(item, rng)[0]
+            reference = _reference(item, rng)
             answers = [(a, reference, label, kind)
                        for a, label, kind in strategyqa_pairs(item, rng)]
         for answer, reference, label, kind in answers:
