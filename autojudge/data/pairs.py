@@ -113,7 +113,9 @@ def _harder_variants(item: QAItem, wrong: str | None, rng: random.Random) -> Ite
     sentence = variants.context_sentence(gold, item.context) if item.context else None
     if sentence is not None:
         yield sentence, golds, "correct", "passage_sentence"
-        twin = variants.swapped(sentence, gold, wrong) if wrong else None
+        # a short known wrong answer is the likeliest twin; else another question's answer
+        swap = next((w for w in item.wrong if len(w.split()) <= 5), None) or wrong
+        twin = variants.swapped(sentence, gold, swap) if swap else None
         if twin is not None:
             yield twin, golds, "incorrect", "swapped_sentence"
     if item.statement:
@@ -173,20 +175,16 @@ def _policy_like_variants(item: QAItem, wrong: str | None, group_golds: list[str
         yield date[1], golds, "incorrect", "date_changed"
 
 
-def vitaminc_question(item: NLIItem) -> str:
-    return f"What is true about {item.topic}?" if item.topic else "Is this claim true?"
-
-
-def vitaminc_pair(item: NLIItem) -> dict[str, Any] | None:
-    """Evidence as the reference, the claim as the answer: sentence-level pairs whose wrong
-    answers differ from the right ones by a detail. 'Neither' claims are skipped."""
+def evidence_pair(item: NLIItem) -> dict[str, Any] | None:
+    """The evidence passage as the reference, the claim as the answer: sentence-level pairs
+    whose wrong answers differ from the right ones by the value claimed. Unsupported claims
+    (answers to another question) are skipped."""
     if item.label == "unsupported":
         return None
-    evidence = item.premise.split(":", 1)[1].strip() if item.topic else item.premise
-    return {"id": f"{item.id}:claim", "question": vitaminc_question(item), "reference": [evidence],
+    return {"id": f"{item.id}:claim", "question": item.question, "reference": [item.premise],
             "answer": item.hypothesis,
             "label": "correct" if item.label == "supported" else "incorrect",
-            "source": "vitaminc", "kind": "claim_vs_evidence"}
+            "source": "halueval_evidence", "kind": "claim_vs_evidence"}
 
 
 def _shares_word(text: str, others: list[str]) -> bool:

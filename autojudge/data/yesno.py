@@ -3,9 +3,8 @@ whether that is what the reference says.
 
 A negation is not a sign of a wrong answer: "It isn't." is right when the reference says no, and
 every wording comes with its twin of the other polarity, so that only agreement with the
-reference tells the label. StrategyQA gives questions with a reasoned reference ("No. The
-density of a pear is ..."); the implicatures task gives replies that answer without saying yes
-or no ("Do you want to quit?" "I've never been one to throw in the towel.").
+reference tells the label. The questions come from geography ("Is Lyon in Spain?", the fact as
+the reason) and HaluEval's yes/no questions (the knowledge passage as the reason).
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ VERDICT_AFTER = {True: ("So yes.", "So the answer is yes.", "That means yes."),
 """The verdict said after the reasoning."""
 
 REASONED_RATE = 0.5
-"""Share of StrategyQA questions that also get answers with the reasoning in them."""
+"""Share of questions that also get answers with the reasoning in them."""
 
 
 def _first_sentence(text: str) -> str:
@@ -54,8 +53,8 @@ def _reference(item: YesNoItem, rng: random.Random) -> str:
     return rng.choice((word, f"{word}. {_first_sentence(item.support)}", f"{word}. {item.support}"))
 
 
-def strategyqa_pairs(item: YesNoItem, rng: random.Random) -> Iterable[tuple[str, str, str]]:
-    """(answer, label, kind) for one StrategyQA question: each wording with its flipped twin."""
+def reasoned_pairs(item: YesNoItem, rng: random.Random) -> Iterable[tuple[str, str, str]]:
+    """(answer, label, kind) for one question: each wording with its flipped twin."""
     hedge = rng.random() < 0.3
     reason = _first_sentence(item.support) if rng.random() < REASONED_RATE else None
     reason_first = rng.random() < 0.5
@@ -78,14 +77,8 @@ def yes_no_pairs(items: list[YesNoItem],
     for item in items:
         split = split_of(item.question, config)
         rng = random.Random(f"{config.seed}:{item.source}:{item.id}")
-        if item.source == "implicatures":  # the reply against the answer it implies, and not
-            answers = [(item.support, "Yes" if item.yes else "No", "correct", "implied"),
-                       (item.support, "No" if item.yes else "Yes", "incorrect", "implied_flipped")]
-        else:
-            reference = _reference(item, rng)
-            answers = [(a, reference, label, kind)
-                       for a, label, kind in strategyqa_pairs(item, rng)]
-        for answer, reference, label, kind in answers:
+        reference = _reference(item, rng)
+        for answer, label, kind in reasoned_pairs(item, rng):
             yield split, {"id": f"{item.id}:{kind}", "question": item.question,
                           "reference": [reference], "answer": answer, "label": label,
                           "source": item.source, "kind": kind}

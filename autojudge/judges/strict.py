@@ -3,7 +3,7 @@
 Rule. An answer that the abstention rules call a refusal abstains. Otherwise the checker looks
 for the value the answer commits to by normalised alias match (overlap.py: the reference's words
 as a run, or its country adjective) against the references and against the other known values
-of the same question type (every value of a qa_wikidata relation, when the index has them):
+of the same question type (every value of a relation such as "country", when the index has them):
 - a reference and no other value, and at most `max_extra` content words beyond the question and
   the references → correct (more words are claims it cannot check: can't tell);
 - another known value and no reference → incorrect; both → incorrect (a blend, a list of
@@ -33,8 +33,8 @@ _YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 
 
 def relation_values(records: Iterable[Record]) -> dict[str, list[str]]:
-    """Every reference of every question of each qa_wikidata relation: the values an answer to
-    a question of that relation can commit to."""
+    """Every reference of every question of each relation ("What is the country of X?"): the
+    values an answer to a question of that relation can commit to."""
     values: dict[str, dict[str, str]] = {}
     for r in records:
         relation = relation_of(r.question)

@@ -36,7 +36,8 @@ def fact_start(comp: PairClassifier) -> PairClassifier:
     starts. Started from the bare encoder it collapsed to the class prior at the full and at
     0.4× the rate (final loss 0.82–0.88 where the prior's is 0.90; P(contradicted) between 0.48
     and 0.52 for every claim, so the facts reported were noise). From the comparison judge it
-    ends at loss 0.54, right on 0.92 of held-out QA claims and 0.58 of VitaminC claims."""
+    ends at loss 0.54, right on 0.92 of held-out QA claims and 0.58 of VitaminC claims (data
+    format 8, when VitaminC was still to be had)."""
     model = copy.deepcopy(comp.model)
     model.config.id2label = dict(enumerate(facts.LABELS))
     model.config.label2id = {label: i for i, label in enumerate(facts.LABELS)}
@@ -57,7 +58,7 @@ def ensure_judge(config: Config) -> Path:
 
 
 def nli_examples(config: Config, split: str, n: int) -> tuple[list[str], list[str], list[int]]:
-    """Half VitaminC evidence/claim pairs, half QA pairs (correct → supported, incorrect →
+    """Half HaluEval passage/claim pairs, half QA pairs (correct → supported, incorrect →
     contradicted) written the way the fact judge will see them."""
     rng = random.Random(config.data.seed)
     rows = [json.loads(line) for line in
@@ -157,7 +158,7 @@ Comparison cross-encoder + fact-overlap entailment cross-encoder + abstention ru
 calibrated on the validation split (see `autojudge/judges/ensemble.py`). Base encoder:
 `{config.models.encoder}`. Trained on {config.judge.train_pairs:,} judge pairs and
 {config.judge.nli_pairs:,} entailment pairs from `autojudge data build` (seed {config.data.seed};
-sources: SQuAD shifts, qa_wikidata, HaluEval QA, VitaminC; split by question).
+sources: GeoNames and ISO geography questions, HaluEval QA; split by question).
 
 ## Held-out test split ({m['n']:,} pairs)
 
