@@ -32,7 +32,8 @@ SUBDIVISIONS = [("FR-ARA", "Auvergne-Rhône-Alpes"), ("DE-BY", "Bayern (Bavaria)
 LANGUAGES = [("fra", "fr", "French"), ("deu", "de", "German"), ("ita", "it", "Italian"),
              ("spa", "es", "Spanish; Castilian"), ("jpn", "ja", "Japanese"),
              ("ara", "ar", "Arabic"), ("eng", "en", "English"), ("swa", "sw", "Swahili"),
-             ("fas", "fa", "Persian"), ("que", "qu", "Quechua"), ("ell", "el", "Greek, Modern (1453-)")]
+             ("fas", "fa", "Persian"), ("que", "qu", "Quechua"), ("cat", "ca", "Catalan"),
+             ("bre", "br", "Breton"), ("ell", "el", "Greek, Modern (1453-)")]
 SHARED_QUESTION = "What is the capital of France?"
 """Asked by both geography and HaluEval: must still land in one split."""
 
