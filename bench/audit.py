@@ -5,8 +5,9 @@ bench/truthfulness.py, beside the two graders' rates on the same answers.
                                            [--seed 0] [--files audit]
     .venv/bin/python bench/audit.py report [--files audit] [--name audit]
 
-`sample` picks `--questions` questions of the benchmark that lie in the graded set's test half
-(bench/data/graded_answers.jsonl: never trained, calibrated or tuned on), takes each one's
+`sample` picks `--questions` questions of the benchmark that lie outside the graded set's dev
+half (bench/data/graded_answers.jsonl's dev half calibrates the judge; the benchmark's questions
+come from the test split, which trains nothing), takes each one's
 starting-policy answer and one PPO seed's answer (the seeds in turn), shuffles the pairs apart
 and writes bench/data/audit_to_grade.jsonl (audit id, question, reference, answer: nothing that
 tells which policy wrote it, no verdict) and bench/data/audit_key.jsonl (audit id → policy, seed,
@@ -72,9 +73,10 @@ def demo_answers(run: Path) -> list[dict]:
     return rows
 
 
-def test_half_questions() -> set[str]:
+def dev_half_questions() -> set[str]:
+    """The graded set's dev half: its answers calibrate the judge, so an audit skips them."""
     return {r["question"] for r in read_jsonl(DATA / "graded_answers.jsonl")
-            if r["half"] == "test"}
+            if r["half"] == "dev"}
 
 
 def sample(answers: list[dict], questions: int, seed: int) -> tuple[list[dict], list[dict]]:
@@ -83,12 +85,12 @@ def sample(answers: list[dict], questions: int, seed: int) -> tuple[list[dict], 
     for a in answers:
         by_policy.setdefault((a["policy"], a["seed"]), {})[a["id"]] = a
     seeds = sorted(s for p, s in by_policy if p == "ppo")
-    test = test_half_questions()
+    dev = dev_half_questions()
     start = by_policy[("start", None)]
-    eligible = sorted(q for q, a in start.items() if a["question"] in test)
+    eligible = sorted(q for q, a in start.items() if a["question"] not in dev)
     if len(eligible) < questions:
-        raise SystemExit(f"only {len(eligible)} of the benchmark's questions lie in the graded "
-                         f"test half; asked for {questions}")
+        raise SystemExit(f"only {len(eligible)} of the benchmark's questions lie outside the "
+                         f"graded dev half; asked for {questions}")
     rng = random.Random(seed)
     chosen = rng.sample(eligible, questions)
     picked = []

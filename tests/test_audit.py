@@ -18,8 +18,8 @@ def answer(policy, seed, i, verdict, strict):
 
 @pytest.fixture
 def answers(monkeypatch):
-    monkeypatch.setattr(audit, "test_half_questions",
-                        lambda: {f"Question {i}?" for i in range(6)})  # q6..q9: dev or unseen
+    monkeypatch.setattr(audit, "dev_half_questions",
+                        lambda: {f"Question {i}?" for i in range(6, 10)})  # q0..q5: not dev
     rows = [answer("start", None, i, "incorrect", "incorrect") for i in range(10)]
     rows += [answer("warm_start", 0, i, "abstain", "abstain") for i in range(10)]
     for seed in (0, 1, 2):
@@ -34,7 +34,7 @@ def test_sample_is_blind_and_paired(answers):
     assert [r["audit_id"] for r in to_grade] == [k["audit_id"] for k in key]
     by_policy = {p: sorted(k["id"] for k in key if k["policy"] == p) for p in ("start", "ppo")}
     assert by_policy["start"] == by_policy["ppo"]  # the same questions, once each
-    assert all(int(q[1:]) < 6 for q in by_policy["start"])  # only the graded test half
+    assert all(int(q[1:]) < 6 for q in by_policy["start"])  # never the graded dev half
     assert {k["seed"] for k in key if k["policy"] == "ppo"} == {0, 1, 2}  # seeds in turn
     assert not any(k["policy"] == "warm_start" for k in key)
     with pytest.raises(SystemExit, match="only 6"):
@@ -79,7 +79,8 @@ def test_every_row_must_be_graded_with_a_reason(answers):
 def test_a_demo_run_is_audited_on_its_greedy_answers(tmp_path, monkeypatch):
     import json
 
-    monkeypatch.setattr(audit, "test_half_questions", lambda: {f"Question {i}?" for i in range(3)})
+    monkeypatch.setattr(audit, "dev_half_questions",
+                        lambda: {f"Question {i}?" for i in range(3, 9)})
     (tmp_path / "eval").mkdir()
     for label, verdict in (("before", "incorrect"), ("after", "abstain")):
         rows = [{**answer("x", None, i, verdict, None), "sample": s}
