@@ -27,8 +27,11 @@ CITIES = [("Lyon", "FR", 500_000), ("Munich", "DE", 1_400_000), ("Milan", "IT", 
           ("Cordoba", "ES", 320_000), ("Cordoba", "AR", 1_300_000), ("Tiny Town", "FR", 900),
           ("Nowhere", "ZZ", 200_000)]
 """Cordoba is in two countries (both are references); Tiny Town is too small, ZZ unknown."""
-SUBDIVISIONS = [("FR-ARA", "Auvergne-Rhône-Alpes"), ("DE-BY", "Bayern (Bavaria)"),
-                ("JP-27", "Osaka"), ("XX-1", "Unknown land")]
+SUBDIVISIONS = [("FR-ARA", "Auvergne-Rhône-Alpes", "Region"),
+                ("DE-BY", "Bayern (Bavaria)", "State"),
+                ("JP-27", "Osaka", "Prefecture"), ("XX-1", "Unknown land", "State"),
+                ("FR-75C", "Paris 5e", "Municipality")]
+"""Only states, provinces and regions are asked about (not Paris 5e); XX is no country."""
 LANGUAGES = [("fra", "fr", "French"), ("deu", "de", "German"), ("ita", "it", "Italian"),
              ("spa", "es", "Spanish; Castilian"), ("jpn", "ja", "Japanese"),
              ("ara", "ar", "Arabic"), ("eng", "en", "English"), ("swa", "sw", "Swahili"),
@@ -56,8 +59,8 @@ def fake_geonames(dest: Path) -> Path:
 
 
 def fake_pycountry(dest: Path) -> Path:
-    subdivisions = {"3166-2": [{"code": code, "name": name, "type": "Region"}
-                               for code, name in SUBDIVISIONS]}
+    subdivisions = {"3166-2": [{"code": code, "name": name, "type": kind}
+                               for code, name, kind in SUBDIVISIONS]}
     languages = {"639-3": [{"alpha_3": a3, "alpha_2": a2, "name": name}
                            for a3, a2, name in LANGUAGES] + [{"alpha_3": "zzz", "name": "Z"}]}
     return make_wheel(dest, "pycountry", "26.2.16", {

@@ -14,6 +14,8 @@ def test_geography_questions_and_references(tmp_path):
     assert items["What is the country of Cordoba?"].reference == ["Spain", "Argentina"]
     assert items["What is the country of Osaka?"].reference == ["Japan"]  # city and prefecture
     assert items["What is the country of Bayern?"].reference == ["Germany"]  # "(Bavaria)" dropped
+    assert "What is the country of Auvergne-Rhône-Alpes?" in items
+    assert "What is the country of Paris 5e?" not in items  # a municipality, not a region
     assert "What is the country of Tiny Town?" not in items  # under MIN_POPULATION
     assert "What is the country of Nowhere?" not in items  # a country GeoNames does not list
     assert items["What is the capital of Peru?"].reference == ["Lima"]
@@ -54,6 +56,10 @@ def test_halueval_readers(tmp_path):
     split = lambda q: "a" if "company" in q else "b"  # noqa: E731
     nli = list(sources.halueval_nli_items(rows, split))
     assert {n.label for n in nli} == {"supported", "contradicted", "unsupported"}
+    # the evidence is the sentence that states the answer; the whole passage when none does
+    assert {n.premise for n in nli if n.question == "Who founded company 0?"} == {
+        "It was founded by Ann 0."}
+    assert sources.evidence("A b. C d.", "Zed") == "A b. C d."
     for n in nli:
         if n.label == "unsupported":  # another question's answer, from the same split
             assert n.question not in n.hypothesis

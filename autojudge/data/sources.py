@@ -63,6 +63,9 @@ class YesNoItem:
     """Why the answer is what it is: the fact ("Lyon is in France.") or the passage it is read
     from."""
     source: str
+    restates: str = ""
+    """The question this one asks again in yes/no form ("What is the country of Lyon?"): its
+    pairs go to that question's split, so that the fact never crosses splits."""
 
 
 _QUESTION = re.compile(r"^What is the (?P<relation>.+?) of (?P<subject>.+)\?$")
@@ -105,15 +108,16 @@ def halueval_items(rows: list[dict[str, str]]) -> Iterator[QAItem]:
 
 def halueval_nli_items(rows: list[dict[str, str]],
                        split: Callable[[str], str]) -> Iterator[NLIItem]:
-    """Entailment pairs over HaluEval's knowledge passages: the right answer is supported, the
-    hallucinated one contradicted (the passage gives the one answer to the question), and the
-    right answer to another question of the same split (`split` of the question) unsupported."""
+    """Entailment pairs over HaluEval's knowledge (the sentences holding the right answer, see
+    `evidence`): the right answer is supported, the hallucinated one contradicted (the passage
+    gives the one answer to the question), and the right answer to another question of the same
+    split (`split` of the question) unsupported."""
     by_split: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in rows:
         by_split[split(row["question"])].append(row)
     for group in by_split.values():
         for row, other in zip(group, group[1:] + group[:1], strict=True):
-            premise = row.get("knowledge", "")
+            premise = evidence(row.get("knowledge", ""), row["right_answer"])
             if not premise or other is row:
                 continue
             for label, question, answer in (
@@ -122,6 +126,19 @@ def halueval_nli_items(rows: list[dict[str, str]],
                     ("unsupported", other["question"], other["right_answer"])):
                 yield NLIItem(f"{row['id']}:{label}", premise, answered(question, answer), label,
                               row["question"])
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def evidence(knowledge: str, answer: str) -> str:
+    """The passage's sentences that state the answer, the evidence a claim is checked against,
+    kept short so that training pairs are not padded to the whole passage; the whole passage
+    when no sentence states it word for word (the answer may be read across sentences)."""
+    sentences = _SENTENCE.split(knowledge)
+    key = normalize(answer)
+    holding = [s for s in sentences if key and key in normalize(s)]
+    return " ".join(holding).strip() if holding else knowledge
 
 
 def answered(question: str, answer: str) -> str:

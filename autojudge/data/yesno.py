@@ -73,9 +73,10 @@ def reasoned_pairs(item: YesNoItem, rng: random.Random) -> Iterable[tuple[str, s
 
 def yes_no_pairs(items: list[YesNoItem],
                  config: DataConfig) -> Iterable[tuple[str, dict[str, Any]]]:
-    """(split, pair) for every yes/no item; split by question, like every other pair."""
+    """(split, pair) for every yes/no item; split by question, like every other pair (by the
+    question it restates, when it restates one)."""
     for item in items:
-        split = split_of(item.question, config)
+        split = split_of(item.restates or item.question, config)
         rng = random.Random(f"{config.seed}:{item.source}:{item.id}")
         reference = _reference(item, rng)
         for answer, label, kind in reasoned_pairs(item, rng):
