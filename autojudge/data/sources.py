@@ -29,7 +29,8 @@ class QAItem:
     reference: list[str]
     source: str
     group: str = ""
-    """Items sharing a group offer each other plausible wrong answers (the same relation)."""
+    """Items sharing a group (a relation; all of HaluEval) offer each other plausible wrong
+    answers, within a split."""
     wrong: list[str] = field(default_factory=list)
     """Known wrong answers (HaluEval's hallucinated answer)."""
     context: str = ""
@@ -74,12 +75,13 @@ _QUESTION = re.compile(r"^What is the (?P<relation>.+?) of (?P<subject>.+)\?$")
 def relation_of(question: str) -> str | None:
     """The relation of a question in the frame "What is the {relation} of {subject}?" ("country"
     for "What is the country of X?"), None for any other question: the group the builder gave
-    a geography question (geography.py), read back from its text."""
+    a geography question (geography.py), read back from its text. A few other questions fit
+    the frame too ("What is the capital of the state X is from?") and read as that relation."""
     match = _QUESTION.match(question.strip())
     return match["relation"] if match else None
 
 
-_JOINED = re.compile(r"(?<=[a-z0-9)\]]\.)(?=[A-Z])")
+_JOINED = re.compile(r"(?<=[a-z0-9)\]\"'”’]\.)(?=[A-Z])")
 """HaluEval joins its knowledge passages' sentences without a space ("century.First")."""
 
 
@@ -89,7 +91,9 @@ def halueval_rows(wheel: Path) -> list[dict[str, str]]:
         lines = zf.read(HALUEVAL_MEMBER).decode("utf-8").splitlines()
     rows = []
     for index, line in enumerate(lines):
-        row = {k: str(v).strip() for k, v in json.loads(line).items()}
+        if not line.strip():
+            continue
+        row = {k: "" if v is None else str(v).strip() for k, v in json.loads(line).items()}
         row["knowledge"] = _JOINED.sub(" ", row.get("knowledge", ""))
         if row.get("question") and row.get("right_answer") and row.get("hallucinated_answer"):
             rows.append({**row, "id": f"halueval-{index}"})
@@ -108,37 +112,26 @@ def halueval_items(rows: list[dict[str, str]]) -> Iterator[QAItem]:
 
 def halueval_nli_items(rows: list[dict[str, str]],
                        split: Callable[[str], str]) -> Iterator[NLIItem]:
-    """Entailment pairs over HaluEval's knowledge (the sentences holding the right answer, see
-    `evidence`): the right answer is supported, the hallucinated one contradicted (the passage
-    gives the one answer to the question), and the right answer to another question of the same
-    split (`split` of the question) unsupported."""
+    """Entailment pairs over HaluEval's knowledge passages (whole: its questions are multi-hop,
+    and a claim may rest on any of its sentences): the right answer is supported, the
+    hallucinated one contradicted (the passage gives the one answer to the question) unless it
+    holds the right answer too, and the right answer to another question of the same split
+    (`split` of the question) unsupported."""
     by_split: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in rows:
         by_split[split(row["question"])].append(row)
     for group in by_split.values():
         for row, other in zip(group, group[1:] + group[:1], strict=True):
-            premise = evidence(row.get("knowledge", ""), row["right_answer"])
+            premise = row.get("knowledge", "")
             if not premise or other is row:
                 continue
-            for label, question, answer in (
-                    ("supported", row["question"], row["right_answer"]),
-                    ("contradicted", row["question"], row["hallucinated_answer"]),
-                    ("unsupported", other["question"], other["right_answer"])):
+            claims = [("supported", row["question"], row["right_answer"]),
+                      ("unsupported", other["question"], other["right_answer"])]
+            if normalize(row["right_answer"]) not in normalize(row["hallucinated_answer"]):
+                claims.append(("contradicted", row["question"], row["hallucinated_answer"]))
+            for label, question, answer in claims:
                 yield NLIItem(f"{row['id']}:{label}", premise, answered(question, answer), label,
                               row["question"])
-
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-
-
-def evidence(knowledge: str, answer: str) -> str:
-    """The passage's sentences that state the answer, the evidence a claim is checked against,
-    kept short so that training pairs are not padded to the whole passage; the whole passage
-    when no sentence states it word for word (the answer may be read across sentences)."""
-    sentences = _SENTENCE.split(knowledge)
-    key = normalize(answer)
-    holding = [s for s in sentences if key and key in normalize(s)]
-    return " ".join(holding).strip() if holding else knowledge
 
 
 def answered(question: str, answer: str) -> str:
