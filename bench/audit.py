@@ -188,8 +188,8 @@ def ratio(x: float | None) -> str:
 
 
 def table(figures: dict) -> str:
-    lines = [f"{figures['answers']} answers to {figures['questions']} questions (graded test "
-             "half), start vs PPO; rate [95% interval]"]
+    lines = [f"{figures['answers']} answers to {figures['questions']} questions (none in the "
+             "graded dev half), start vs PPO; rate [95% interval]"]
     graders = list(figures["policies"]["start"])
     for rate in ("accuracy", "hallucination", "abstention"):
         lines += ["", f"{rate:<14}{'start':>24}{'ppo':>24}{'ppo - start':>24}"]
