@@ -268,7 +268,8 @@ class JudgeConfig:
     count to this power (1: as they come; 0: every kind alike; 0.5 lifts rare hard kinds, such
     as yes/no flips and numbers in another format, from a few dozen examples to hundreds)."""
     nli_pairs: int = ranged(8_000, ge=1)
-    """Entailment pairs the fact-overlap judge is fine-tuned on (>= 1; half HaluEval passages, half QA)."""
+    """Entailment pairs the fact-overlap judge is fine-tuned on (>= 1; half HaluEval passages,
+    half QA)."""
     calibration_pairs: int = ranged(4_000, ge=1)
     """Validation pairs the ensemble's calibration is fitted on (>= 1)."""
     eval_pairs: int = ranged(6_000, ge=0)

