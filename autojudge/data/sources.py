@@ -93,7 +93,12 @@ def halueval_rows(wheel: Path) -> list[dict[str, str]]:
     for index, line in enumerate(lines):
         if not line.strip():
             continue
-        row = {k: "" if v is None else str(v).strip() for k, v in json.loads(line).items()}
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{wheel}: {HALUEVAL_MEMBER}:{index + 1}: not JSON ({err.msg})"
+                             ) from None
+        row = {k: "" if v is None else str(v).strip() for k, v in raw.items()}
         row["knowledge"] = _JOINED.sub(" ", row.get("knowledge", ""))
         if row.get("question") and row.get("right_answer") and row.get("hallucinated_answer"):
             rows.append({**row, "id": f"halueval-{index}"})
